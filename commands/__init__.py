@@ -1,0 +1,1 @@
+"""Command types, their handlers, the command bus and the event-store application."""

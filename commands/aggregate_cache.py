@@ -1,0 +1,47 @@
+"""A size-bounded LRU cache of committed aggregates, owned by one bus.
+
+Only the bus's batch thread touches it, so it needs no lock. Whatever is in it may be
+stale when other processes write too: optimistic concurrency catches that at save time."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from uuid import UUID
+
+from eventsourcing.domain import BaseAggregate
+
+AnyAggregate = BaseAggregate[UUID]
+
+
+class AggregateCache:
+    def __init__(self, maxsize: int) -> None:
+        if maxsize < 0:
+            msg = "cache size must not be negative"
+            raise ValueError(msg)
+        self.maxsize = maxsize
+        self._entries: OrderedDict[UUID, AnyAggregate] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, aggregate_id: UUID) -> AnyAggregate | None:
+        aggregate = self._entries.get(aggregate_id)
+        if aggregate is not None:
+            self._entries.move_to_end(aggregate_id)
+        return aggregate
+
+    def put(self, aggregate: AnyAggregate) -> None:
+        if self.maxsize == 0:
+            return
+        self._entries[aggregate.id] = aggregate
+        self._entries.move_to_end(aggregate.id)
+        while len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+
+    def evict(self, aggregate_ids: Iterable[UUID]) -> None:
+        for aggregate_id in aggregate_ids:
+            self._entries.pop(aggregate_id, None)
+
+    def clear(self) -> None:
+        self._entries.clear()

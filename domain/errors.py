@@ -1,0 +1,83 @@
+"""Typed domain errors. Each carries the stable code of CONTRACT.md that clients see."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """A rule of the domain refused a command; nothing was changed."""
+
+    code: ClassVar[str] = "VALIDATION_FAILED"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_FAILED"
+
+
+class DuplicateProduct(ValidationFailed):
+    """The manufacturer already registered a product with this serial number."""
+
+
+class InvalidTransition(ValidationFailed):
+    """The aggregate is not in a state where this command makes sense."""
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class BidTooLow(DomainError):
+    code = "BID_TOO_LOW"
+
+
+class AuctionNotOpen(DomainError):
+    code = "AUCTION_NOT_OPEN"
+
+
+class SelfBidding(DomainError):
+    code = "SELF_BIDDING"
+
+
+class NotVerified(DomainError):
+    code = "NOT_VERIFIED"
+
+
+class AlreadyRevoked(DomainError):
+    code = "ALREADY_REVOKED"
+
+
+class ConcurrencyConflict(DomainError):
+    """Another writer kept changing the same aggregate; retries were exhausted."""
+
+    code = "CONFLICT"
+
+
+ERROR_CODES: tuple[str, ...] = (
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "VALIDATION_FAILED",
+    "BID_TOO_LOW",
+    "AUCTION_NOT_OPEN",
+    "SELF_BIDDING",
+    "NOT_VERIFIED",
+    "ALREADY_REVOKED",
+    "CONFLICT",
+    "RATE_LIMITED",
+    "QUERY_TOO_COMPLEX",
+    "INTERNAL",
+)

@@ -1,0 +1,1 @@
+"""Settings, connections, the embedded dev stack, and the `verachain` command line."""
