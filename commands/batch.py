@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -87,12 +88,14 @@ class BatchStats:
     conflict_reruns: int = 0
     stale_refusal_reruns: int = 0
     batch_sizes: list[int] = field(default_factory=list)
+    batch_seconds: list[float] = field(default_factory=list)
 
-    def record_batch(self, size: int) -> None:
+    def record_batch(self, size: int, seconds: float) -> None:
         self.batches += 1
         self.commands += size
-        if len(self.batch_sizes) < 100_000:
+        if len(self.batch_sizes) < 100_000:  # bounded: a long-running bus keeps only the start
             self.batch_sizes.append(size)
+            self.batch_seconds.append(seconds)
 
 
 class BatchProcessor:
@@ -116,7 +119,13 @@ class BatchProcessor:
 
     def run(self, submissions: Sequence[Submission]) -> None:
         """Fill in `result` or `error` on every submission."""
-        self.stats.record_batch(len(submissions))
+        started = time.perf_counter()
+        try:
+            self._run(submissions)
+        finally:
+            self.stats.record_batch(len(submissions), time.perf_counter() - started)
+
+    def _run(self, submissions: Sequence[Submission]) -> None:
         try:
             todo, followers = self._apply_receipts(submissions)
             while todo:
@@ -297,9 +306,7 @@ class BatchProcessor:
         """Find what another writer changed; keep the unaffected decisions, re-run the rest."""
         ids = list(workspace.base_versions)
         stored_versions = self.store.max_versions(ids)
-        conflicted = {
-            a for a in ids if stored_versions.get(a, 0) != workspace.base_versions[a]
-        }
+        conflicted = {a for a in ids if stored_versions.get(a, 0) != workspace.base_versions[a]}
         keys = [k for d in batch if (k := d.submission.receipt_key) is not None]
         taken = self.store.select_receipts(keys) if keys else {}
         by_receipt = [d for d in batch if d.submission.receipt_key in taken]

@@ -18,7 +18,6 @@ from commands.messages import Command
 from commands.registry import HANDLERS
 from commands.results import CommandResult
 
-
 _Item = tuple[Submission, "asyncio.Future[CommandResult]"]
 
 

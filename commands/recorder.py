@@ -56,10 +56,36 @@ class VeraChainRecorder(PostgresApplicationRecorder):
         self._select_receipts = SQL(
             "SELECT receipt_key, fingerprint, result FROM {0}.{1} WHERE receipt_key = ANY(%s)"
         ).format(*receipts)
+        # Four typed arrays in binary format instead of eventsourcing's array of composite
+        # rows: psycopg dumps composites in pure Python, which was a third of the write path.
+        self._insert_events_fast = SQL(
+            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::int8[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         self._select_versions = SQL(
             "SELECT originator_id, MAX(originator_version) AS version FROM {0}.{1} "
             "WHERE originator_id = ANY(%s) GROUP BY originator_id"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **_: Any,
+    ) -> None:
+        # Same lock and notification as the library's recorder (commit order = id order).
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self._insert_events_fast,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
 
     def _fetch_ids_after_insert_events(
         self,

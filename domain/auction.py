@@ -9,8 +9,13 @@ from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
 
-from domain.errors import AuctionNotOpen, BidTooLow, InvalidTransition, SelfBidding
-from domain.errors import ValidationFailed
+from domain.errors import (
+    AuctionNotOpen,
+    BidTooLow,
+    InvalidTransition,
+    SelfBidding,
+    ValidationFailed,
+)
 from domain.event_base import VeraEvent
 from domain.provenance import Provenance
 from domain.rules import require_amount, require_currency
@@ -98,6 +103,7 @@ class Auction(BaseAggregate[UUID]):
 
     def __init__(
         self,
+        *,
         product_id: UUID,
         seller_id: str,
         reserve_price: Decimal,

@@ -46,7 +46,7 @@ class Certificate(BaseAggregate[UUID]):
             certificate.status = CertificateStatus.REVOKED
             certificate.revocation_reason = self.reason
 
-    def __init__(self, product_id: UUID, verification_id: UUID, issued_by: str) -> None:
+    def __init__(self, *, product_id: UUID, verification_id: UUID, issued_by: str) -> None:
         self.product_id = product_id
         self.verification_id = verification_id
         self.issued_by = issued_by
@@ -91,9 +91,7 @@ class Certificate(BaseAggregate[UUID]):
 
     def check_revocable(self, reason: str) -> str:
         if self.status == CertificateStatus.REVOKED:
-            raise AlreadyRevoked(
-                "the certificate is already revoked", certificate_id=str(self.id)
-            )
+            raise AlreadyRevoked("the certificate is already revoked", certificate_id=str(self.id))
         return require_text("reason", reason, max_length=500)
 
     def revoke(self, reason: str, prov: Provenance) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.catalog import aggregate_type_of
@@ -33,7 +32,7 @@ def to_json_value(value: object) -> JsonValue:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # plain notation: str() would give "1E-7" for tiny values
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):

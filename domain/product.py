@@ -87,7 +87,7 @@ class Product(BaseAggregate[UUID]):
             product.open_auction_id = None
 
     def __init__(
-        self, sku: str, serial_number: str, name: str, manufacturer: str, owner_id: str
+        self, *, sku: str, serial_number: str, name: str, manufacturer: str, owner_id: str
     ) -> None:
         self.sku = sku
         self.serial_number = serial_number
@@ -171,8 +171,7 @@ class Product(BaseAggregate[UUID]):
             or self.latest_verification_id is None
         ):
             raise NotVerified(
-                f"the product's latest verification is {self.verification_status}, "
-                "not AUTHENTIC",
+                f"the product's latest verification is {self.verification_status}, not AUTHENTIC",
                 product_id=str(self.id),
             )
         if self.valid_certificate_id is not None:

@@ -54,7 +54,7 @@ class Verification(BaseAggregate[UUID]):
             verification.inspector_id = self.inspector_id
 
     def __init__(
-        self, product_id: UUID, requested_by: str, image_hashes: list[str], notes: str
+        self, *, product_id: UUID, requested_by: str, image_hashes: list[str], notes: str
     ) -> None:
         self.product_id = product_id
         self.requested_by = requested_by

@@ -1,0 +1,1 @@
+"""Benchmarks run as commands (`verachain bench NAME`), never as timed tests."""

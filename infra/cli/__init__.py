@@ -1,0 +1,1 @@
+"""The `verachain` command line."""

@@ -1,0 +1,76 @@
+"""`verachain`: one entry point; errors are one clear line (details with --verbose)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+import click
+from rich.console import Console
+
+from domain.errors import DomainError
+from infra.bootstrap import NotConfigured
+from infra.cli.bench_command import bench
+from infra.cli.db_command import db
+from infra.cli.demo_command import demo
+from infra.cli.dev_command import dev
+from infra.cli.token_command import token
+from infra.settings import SettingsError
+from infra.tokens import TokenError
+
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+err_console = Console(stderr=True)
+
+
+@click.group()
+@click.option("--verbose", "-v", is_flag=True, help="Show details (tracebacks) on errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """VeraChain: event-sourced backend for product authenticity and live auctions."""
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+cli.add_command(db)
+cli.add_command(token)
+cli.add_command(demo)
+cli.add_command(dev)
+cli.add_command(bench)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in args or "-v" in args
+    try:
+        code = cli.main(args=args, prog_name="verachain", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_BAD_INPUT if e.exit_code == 2 else e.exit_code)  # noqa: PLR2004
+    except (DomainError, SettingsError, NotConfigured, TokenError) as e:
+        _fail(f"{getattr(e, 'code', 'bad input')}: {e}", EXIT_BAD_INPUT, verbose)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as e:
+        _fail(f"{type(e).__name__}: {e}", EXIT_CHECK_FAILED, verbose)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, exit_code: int, verbose: bool) -> None:
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    err_console.print(f"[bold red]error:[/] {first_line}", highlight=False)
+    if verbose:
+        err_console.print(traceback.format_exc(), highlight=False)
+    else:
+        err_console.print("(run with --verbose for details)", style="dim")
+    sys.exit(exit_code)
