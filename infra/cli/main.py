@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except click.ClickException as e:
         e.show()
-        sys.exit(EXIT_BAD_INPUT if e.exit_code == 2 else e.exit_code)  # noqa: PLR2004
+        sys.exit(EXIT_BAD_INPUT if e.exit_code == 2 else e.exit_code)
     except (DomainError, SettingsError, NotConfigured, TokenError) as e:
         _fail(f"{getattr(e, 'code', 'bad input')}: {e}", EXIT_BAD_INPUT, verbose)
     except KeyboardInterrupt:
