@@ -94,12 +94,13 @@ async def run_demo(
         report.revoked = 1
 
     now = datetime.now(UTC)
-    opened: list[tuple[UUID, Actor]] = []
+    opened: list[tuple[UUID, Decimal]] = []
     for product_id, _, maker in certified[:auctions]:
+        reserve = Decimal(rng.choice([100, 250, 500]))
         result = await bus.dispatch(
             OpenAuction(
                 product_id=product_id,
-                reserve_price=Decimal(rng.choice([100, 250, 500])),
+                reserve_price=reserve,
                 min_increment=Decimal("5.00"),
                 currency="EUR",
                 starts_at=now,
@@ -109,7 +110,7 @@ async def run_demo(
             ),
             maker,
         )
-        opened.append((UUID(result.ids["auctionId"]), maker))
+        opened.append((UUID(result.ids["auctionId"]), reserve))
     report.auctions = len(opened)
 
     highest: dict[UUID, Decimal] = {}
@@ -118,9 +119,11 @@ async def run_demo(
 
     async def bidder(actor: Actor) -> None:
         while opened and asyncio.get_running_loop().time() < deadline:
-            auction_id, _ = rng.choice(opened)
+            auction_id, reserve = rng.choice(opened)
             known = highest.get(auction_id)
-            amount = (known or Decimal(90)) + Decimal(rng.choice([5, 5, 10, 25]))
+            # Bidders see the highest bid they know of; racing bidders sometimes bid too low.
+            step = Decimal(rng.choice([0, 5, 5, 10, 25]))
+            amount = reserve + step if known is None else known + step
             try:
                 await bus.dispatch(PlaceBid(auction_id=auction_id, amount=amount), actor)
                 highest[auction_id] = max(amount, highest.get(auction_id, Decimal(0)))

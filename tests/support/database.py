@@ -22,6 +22,8 @@ from infra.settings import Settings
 
 @dataclass(frozen=True)
 class TestDatabase:
+    __test__ = False  # a fixture value, not a test class
+
     server_url: str
     name: str
 

@@ -1,0 +1,5 @@
+"""`python -m infra.cli` is `verachain`."""
+
+from infra.cli.main import main
+
+main()
