@@ -18,7 +18,7 @@ from domain.errors import (
 )
 from domain.event_base import VeraEvent
 from domain.provenance import Provenance
-from domain.rules import require_amount, require_currency
+from domain.rules import require_amount, require_currency, require_text
 from domain.statuses import AuctionStatus
 
 DEFAULT_EXTENSION_WINDOW_SECONDS = 120
@@ -268,4 +268,5 @@ class Auction(BaseAggregate[UUID]):
 
     def cancel(self, reason: str, prov: Provenance) -> None:
         self.check_cancellable()
+        reason = require_text("reason", reason, max_length=500)
         self.trigger_event(self.Cancelled, reason=reason, **prov.event_fields())

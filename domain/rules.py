@@ -24,7 +24,7 @@ def require_text(field: str, value: str, *, max_length: int, allow_empty: bool =
 
 
 def require_currency(currency: str) -> str:
-    if not _CURRENCY.match(currency):
+    if not _CURRENCY.fullmatch(currency):
         raise ValidationFailed(
             "currency must be a three-letter ISO 4217 code", field="currency", value=currency
         )
@@ -55,6 +55,6 @@ def parse_amount(field: str, text: str) -> Decimal:
 
 
 def require_sha256_hex(field: str, value: str) -> str:
-    if not _SHA256_HEX.match(value):
+    if not _SHA256_HEX.fullmatch(value):
         raise ValidationFailed(f"{field} must be a lowercase SHA-256 hex digest", field=field)
     return value
