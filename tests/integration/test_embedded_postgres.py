@@ -8,7 +8,12 @@ from pathlib import Path
 from commands.actor import Actor, Role
 from commands.messages import RegisterProduct
 from infra.bootstrap import build_bus, build_event_store, init_database
-from infra.postgres import PgTarget, create_database, start_embedded_server
+from infra.postgres import (
+    PgTarget,
+    create_database,
+    start_embedded_server,
+    stop_embedded_server,
+)
 from infra.settings import Settings
 
 
@@ -30,3 +35,4 @@ async def test_embedded_server_hosts_the_event_store(tmp_path: Path) -> None:
         assert store.load(uuid.UUID(result.ids["productId"])) is not None
     finally:
         store.close()
+        stop_embedded_server(tmp_path / "pg")
