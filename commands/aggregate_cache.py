@@ -14,6 +14,17 @@ from eventsourcing.domain import BaseAggregate
 AnyAggregate = BaseAggregate[UUID]
 
 
+def working_copy(aggregate: AnyAggregate) -> AnyAggregate:
+    """A copy a batch may change without touching the committed original.
+
+    Shallow is enough: events replace attribute values, they never mutate a value in place
+    (no list.append on aggregate state), so the copy shares only immutable values."""
+    clone = object.__new__(type(aggregate))
+    clone.__dict__.update(aggregate.__dict__)
+    clone.__dict__["_pending_events"] = []
+    return clone
+
+
 class AggregateCache:
     def __init__(self, maxsize: int) -> None:
         if maxsize < 0:

@@ -2,7 +2,10 @@
 
 Runs synchronously on the bus's single batch thread (eventsourcing is synchronous).
 A refused command never affects the others. A clash with another writer re-runs only the
-commands whose aggregates it invalidated; the rest are saved as decided."""
+commands whose aggregates it invalidated; the rest are saved as decided.
+
+The cache holds committed aggregates only. A batch decides on working copies; they replace
+the cached ones after the batch is saved, and are simply dropped when it is not."""
 
 from __future__ import annotations
 
@@ -10,16 +13,16 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from commands.actor import Actor
-from commands.aggregate_cache import AggregateCache
+from commands.aggregate_cache import AggregateCache, working_copy
 from commands.handlers import Outcome
 from commands.messages import Command
 from commands.recorder import PendingReceipt, StoredReceipt
@@ -80,6 +83,14 @@ class Decided:
     touched: list[UUID]
 
 
+@dataclass(eq=False)
+class Refused:
+    """A command a handler refused, and the aggregates its refusal was decided on."""
+
+    submission: Submission
+    touched: list[UUID]
+
+
 @dataclass
 class BatchStats:
     batches: int = 0
@@ -98,6 +109,15 @@ class BatchStats:
             self.batch_seconds.append(seconds)
 
 
+@dataclass
+class Round:
+    """The bookkeeping of one round: decisions not yet saved and refusals not yet final."""
+
+    workspace: Workspace
+    carried: list[Decided] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+
+
 class BatchProcessor:
     def __init__(
         self,
@@ -114,22 +134,25 @@ class BatchProcessor:
         self.max_conflict_retries = max_conflict_retries
         self.max_events_per_save = max_events_per_save
         self.stats = BatchStats()
+        self._order: dict[Submission, int] = {}
 
     # -- entry point ----------------------------------------------------------------------
 
     def run(self, submissions: Sequence[Submission]) -> None:
         """Fill in `result` or `error` on every submission."""
         started = time.perf_counter()
+        self._order = {s: i for i, s in enumerate(submissions)}
         try:
             self._run(submissions)
         finally:
+            self._order = {}
             self.stats.record_batch(len(submissions), time.perf_counter() - started)
 
     def _run(self, submissions: Sequence[Submission]) -> None:
         try:
             todo, followers = self._apply_receipts(submissions)
             while todo:
-                todo = self._run_round(todo)
+                todo = self._in_order(self._run_round(todo))
         except Exception as e:  # the store is unreachable, or a bug: fail loudly, per command
             log.exception("command batch failed")
             self.cache.clear()
@@ -139,6 +162,9 @@ class BatchProcessor:
             return
         for follower, leader in followers:
             self._copy_outcome(follower, leader)
+
+    def _in_order(self, submissions: Iterable[Submission]) -> list[Submission]:
+        return sorted(submissions, key=self._order.__getitem__)
 
     # -- idempotency ----------------------------------------------------------------------
 
@@ -164,6 +190,7 @@ class BatchProcessor:
 
     @staticmethod
     def _answer_from_receipt(s: Submission, receipt: StoredReceipt) -> None:
+        s.error = None
         if receipt.fingerprint != s.fingerprint():
             s.error = ValidationFailed(
                 "this idempotency key was already used for a different command",
@@ -190,17 +217,15 @@ class BatchProcessor:
     # -- one round: decide, save, resolve clashes ------------------------------------------
 
     def _run_round(self, todo: list[Submission]) -> list[Submission]:
-        """Decide and save as many of `todo` as fit in one save; return the rest."""
-        workspace = Workspace(self._load)
-        carried: list[Decided] = []
-        refused: list[tuple[Submission, list[UUID]]] = []
+        """Decide and save as many of `todo` as fit in one save; return what is left to
+        decide (commands that did not fit, and refusals that must be decided again)."""
+        state = Round(Workspace(self._load))
         rerun = todo
         deferred: list[Submission] = []
         while True:
-            decided, more_refused, overflow = self._decide(rerun, workspace, carried)
-            deferred = overflow + deferred
-            refused.extend(more_refused)
-            batch = carried + decided
+            decided, overflow = self._decide(rerun, state)
+            deferred.extend(overflow)
+            batch = state.carried + decided
             if not batch:
                 break
             try:
@@ -208,74 +233,79 @@ class BatchProcessor:
                     [e for d in batch for e in d.events], self._receipts_for(batch)
                 )
             except IntegrityError:
-                carried, rerun = self._split_after_clash(batch, workspace)
+                rerun = self._in_order(self._split_after_clash(batch, state))
                 continue
-            except Exception:
-                # Unknown outcome of the transaction: nothing cached may be trusted.
-                self.cache.evict(workspace.aggregates)
-                raise
-            self._finish(batch, recordings, workspace)
+            self._finish(batch, recordings, state.workspace)
             break
-        stale = self._stale_refusals(refused, workspace)
-        return stale + deferred
+        self._answer_refusals_from_receipts(state.refused)
+        return deferred + self._stale_refusals(state)
 
     def _decide(
-        self, submissions: list[Submission], workspace: Workspace, carried: list[Decided]
-    ) -> tuple[list[Decided], list[tuple[Submission, list[UUID]]], list[Submission]]:
+        self, submissions: list[Submission], state: Round
+    ) -> tuple[list[Decided], list[Submission]]:
+        """Run the handlers in order; return the decisions and what did not fit."""
         now = self.clock()
-        budget = self.max_events_per_save - sum(len(d.events) for d in carried)
+        budget = self.max_events_per_save - sum(len(d.events) for d in state.carried)
         decided: list[Decided] = []
-        refused: list[tuple[Submission, list[UUID]]] = []
         redo: list[Submission] = []
         for index, s in enumerate(submissions):
             if budget <= 0:
-                return decided, refused, redo + submissions[index:]
+                return decided, redo + submissions[index:]
             prov = Provenance(s.actor.id, now, s.correlation_id, s.causation_id)
-            ctx = HandlerContext(workspace, s.actor, prov)
+            ctx = HandlerContext(state.workspace, s.actor, prov)
             handler = HANDLERS[type(s.command)]
             try:
                 outcome = handler(s.command, ctx)
             except DomainError as e:
+                redo.extend(self._discard_partial_changes(ctx, state, decided))
                 s.error = e
-                refused.append((s, list(ctx.touched)))
-                redo.extend(self._discard_partial_changes(ctx, workspace, carried, decided))
+                state.refused.append(Refused(s, list(ctx.touched)))
                 continue
             except Exception:
                 log.exception("handler for %s failed", type(s.command).__name__)
                 s.error = InternalError(f"{type(s.command).__name__} failed unexpectedly")
-                redo.extend(self._discard_partial_changes(ctx, workspace, carried, decided))
+                redo.extend(self._discard_partial_changes(ctx, state, decided))
                 continue
             events = ctx.collect_events()
             budget -= len(events)
             decided.append(Decided(s, outcome, events, list(ctx.touched)))
-        return decided, refused, redo
+        return decided, redo
 
     def _discard_partial_changes(
-        self,
-        ctx: HandlerContext,
-        workspace: Workspace,
-        carried: list[Decided],
-        decided: list[Decided],
+        self, ctx: HandlerContext, state: Round, decided: list[Decided]
     ) -> list[Submission]:
-        """Handlers check before they change anything; if one did not, drop what it touched
-        and return the commands decided on those objects, to be decided again."""
-        dirty = [
+        """Handlers check before they change anything; if one did not, drop the working
+        copies it touched and return the commands decided on them, to be decided again."""
+        dirty = {
             a
             for a in ctx.touched
-            if (agg := workspace.aggregates.get(a)) is not None and agg.pending_events
-        ]
+            if (agg := state.workspace.aggregates.get(a)) is not None and agg.pending_events
+        }
         if not dirty:
             return []
-        log.error("a refused command left changes on %s; re-deciding them", dirty)
-        for aggregate_id in dirty:
-            aggregate = workspace.aggregates[aggregate_id]
-            aggregate.collect_events()
-        affected, tainted = _taint_closure(carried + decided, set(dirty))
-        self.cache.evict(tainted)
-        workspace.forget(tainted)
+        log.error("a refused command left changes on %s; deciding again", dirty)
+        return self._retract(dirty, state, decided)
+
+    def _retract(
+        self, conflicted: set[UUID], state: Round, decided: list[Decided] | None = None
+    ) -> list[Submission]:
+        """Withdraw every decision and refusal that rested on the conflicted aggregates
+        (transitively, through shared aggregates), forget their working copies, and
+        return the withdrawn commands."""
+        pending = state.carried + (decided or [])
+        affected, tainted = _taint_closure(pending, conflicted)
+        state.workspace.forget(tainted)
         for d in affected:
-            (carried if d in carried else decided).remove(d)
-        return [d.submission for d in affected]
+            if d in state.carried:
+                state.carried.remove(d)
+            elif decided is not None:
+                decided.remove(d)
+        # A refusal decided against a withdrawn decision may have been wrong: decide again.
+        withdrawn_refusals = [r for r in state.refused if tainted.intersection(r.touched)]
+        for r in withdrawn_refusals:
+            state.refused.remove(r)
+            r.submission.error = None
+        return [d.submission for d in affected] + [r.submission for r in withdrawn_refusals]
 
     def _receipts_for(self, batch: list[Decided]) -> list[PendingReceipt]:
         receipts: list[PendingReceipt] = []
@@ -288,55 +318,62 @@ class BatchProcessor:
                     PendingReceipt(
                         key,
                         d.submission.fingerprint(),
-                        _result_json(d, self._version_of(d)),
+                        _result_json(d, _version_of(d)),
                         event_index,
                     )
                 )
         return receipts
 
-    @staticmethod
-    def _version_of(d: Decided) -> int:
-        main = d.outcome.main_aggregate_id
-        versions = [e.originator_version for e in d.events if e.originator_id == main]
-        return max(versions) if versions else 0
-
-    def _split_after_clash(
-        self, batch: list[Decided], workspace: Workspace
-    ) -> tuple[list[Decided], list[Submission]]:
-        """Find what another writer changed; keep the unaffected decisions, re-run the rest."""
+    def _split_after_clash(self, batch: list[Decided], state: Round) -> list[Submission]:
+        """Find what another writer changed; keep the unaffected decisions (as carried) and
+        return the commands to decide again on fresh state."""
+        workspace = state.workspace
         ids = list(workspace.base_versions)
         stored_versions = self.store.max_versions(ids)
         conflicted = {a for a in ids if stored_versions.get(a, 0) != workspace.base_versions[a]}
         keys = [k for d in batch if (k := d.submission.receipt_key) is not None]
         taken = self.store.select_receipts(keys) if keys else {}
-        by_receipt = [d for d in batch if d.submission.receipt_key in taken]
-        affected, tainted = _taint_closure(batch, conflicted, seed=by_receipt)
-        if not affected:
+        for d in batch:
+            if d.submission.receipt_key in taken:
+                conflicted.update(d.touched)
+        if not conflicted:
             msg = "the event store refused the batch but no aggregate had changed"
             raise RuntimeError(msg)
-        self.cache.evict(tainted)
-        for aggregate_id in tainted:
-            aggregate = workspace.aggregates.get(aggregate_id)
-            if aggregate is not None:
-                aggregate.collect_events()
-        workspace.forget(tainted)
-        rerun: list[Submission] = []
-        for d in affected:
-            s = d.submission
+        self._catch_up(conflicted)
+        state.carried = list(batch)
+        again: list[Submission] = []
+        for s in self._retract(conflicted, state):
             s.attempts += 1
             self.stats.conflict_reruns += 1
-            if s.receipt_key is not None and s.receipt_key in taken:
-                # Another process handled the same idempotency key first: answer with its result.
-                self._answer_from_receipt(s, taken[s.receipt_key])
+            key = s.receipt_key
+            if key is not None and key in taken:
+                # Another process handled the same idempotency key first: its result stands.
+                self._answer_from_receipt(s, taken[key])
             elif s.attempts > self.max_conflict_retries:
                 s.error = ConcurrencyConflict(
                     "other writers kept changing the same data; try again",
                     attempts=s.attempts,
                 )
             else:
-                rerun.append(s)
-        carried = [d for d in batch if d not in affected]
-        return carried, rerun
+                again.append(s)
+        return again
+
+    def _catch_up(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Bring cached aggregates that another writer moved on up to date by applying
+        only the events they miss, instead of reloading them from scratch."""
+        for aggregate_id in aggregate_ids:
+            cached = self.cache.get(aggregate_id)
+            if cached is None:
+                continue
+            try:
+                fresh = working_copy(cached)
+                for event in self.store.events.get(aggregate_id, gt=cached.version):
+                    cast(VeraEvent, event).mutate(fresh)
+            except Exception:
+                log.exception("could not catch up %s; dropping it from the cache", aggregate_id)
+                self.cache.evict([aggregate_id])
+            else:
+                self.cache.put(fresh)
 
     def _finish(
         self, batch: list[Decided], recordings: Sequence[Any], workspace: Workspace
@@ -347,43 +384,67 @@ class BatchProcessor:
             for _ in d.events:
                 last = next(positions)
             d.submission.result = CommandResult.from_json(
-                {**_result_json(d, self._version_of(d)), "position": last}, replayed=False
+                {**_result_json(d, _version_of(d)), "position": last}, replayed=False
             )
         self.stats.saved_events += len(recordings)
         for aggregate in workspace.aggregates.values():
             self.store.snapshot_if_due(aggregate, workspace.base_versions.get(aggregate.id, 0))
             self.cache.put(aggregate)
-            # From here on these versions are committed: a later clash in the same round
-            # compares against them, not against what was first loaded.
+            # These versions are committed now: the stale check compares against them.
             workspace.base_versions[aggregate.id] = aggregate.version
 
-    def _stale_refusals(
-        self, refused: list[tuple[Submission, list[UUID]]], workspace: Workspace
-    ) -> list[Submission]:
-        """A refusal decided on a stale cached aggregate is re-decided on fresh state."""
-        candidates = [(s, touched) for s, touched in refused if touched and s.error is not None]
+    def _answer_refusals_from_receipts(self, refused: list[Refused]) -> None:
+        """A keyed command refused because its own original (recorded meanwhile by another
+        process) changed the state gets the original's result, not the refusal."""
+        keyed = [r for r in refused if r.submission.receipt_key is not None]
+        if not keyed:
+            return
+        stored = self.store.select_receipts([r.submission.receipt_key or "" for r in keyed])
+        for r in keyed:
+            receipt = stored.get(r.submission.receipt_key or "")
+            if receipt is not None:
+                self._answer_from_receipt(r.submission, receipt)
+                refused.remove(r)
+
+    def _stale_refusals(self, state: Round) -> list[Submission]:
+        """A refusal decided on a cached aggregate that another writer had moved on is
+        decided again on fresh state, unless it would stand against any newer state."""
+        candidates = [
+            r
+            for r in state.refused
+            if r.touched
+            and isinstance(r.submission.error, DomainError)
+            and not r.submission.error.survives_newer_state
+        ]
         if not candidates:
             return []
-        ids = list({a for _, touched in candidates for a in touched})
+        workspace = state.workspace
+        ids = list({a for r in candidates for a in r.touched})
         stored = self.store.max_versions(ids)
-        stale = {a for a in ids if stored.get(a, 0) != workspace.base_versions.get(a, 0)}
+        stale = {a for a in ids if stored.get(a, 0) != workspace.base_versions.get(a, -1)}
         if not stale:
             return []
-        self.cache.evict(stale)
+        self._catch_up(stale)
         again: list[Submission] = []
-        for s, touched in candidates:
-            if stale.intersection(touched) and s.attempts < self.max_conflict_retries:
-                s.attempts += 1
-                s.error = None
+        for r in candidates:
+            if stale.intersection(r.touched) and r.submission.attempts < self.max_conflict_retries:
+                r.submission.attempts += 1
+                r.submission.error = None
                 self.stats.stale_refusal_reruns += 1
-                again.append(s)
+                again.append(r.submission)
         return again
 
     def _load(self, aggregate_id: UUID) -> AnyAggregate | None:
         cached = self.cache.get(aggregate_id)
         if cached is not None:
-            return cached
+            return working_copy(cached)
         return self.store.load(aggregate_id)
+
+
+def _version_of(d: Decided) -> int:
+    main = d.outcome.main_aggregate_id
+    versions = [e.originator_version for e in d.events if e.originator_id == main]
+    return max(versions) if versions else 0
 
 
 def _result_json(d: Decided, version: int) -> dict[str, Any]:
@@ -395,15 +456,11 @@ def _result_json(d: Decided, version: int) -> dict[str, Any]:
     }
 
 
-def _taint_closure(
-    batch: list[Decided], conflicted: set[UUID], seed: list[Decided] | None = None
-) -> tuple[list[Decided], set[UUID]]:
+def _taint_closure(batch: list[Decided], conflicted: set[UUID]) -> tuple[list[Decided], set[UUID]]:
     """Commands that touched a conflicted aggregate, plus (transitively) every command that
     shared an aggregate with one of those: their decisions rested on invalid state."""
     tainted = set(conflicted)
-    affected: list[Decided] = list(seed or [])
-    for d in affected:
-        tainted.update(d.touched)
+    affected: list[Decided] = []
     changed = True
     while changed:
         changed = False

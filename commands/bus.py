@@ -33,8 +33,9 @@ class CommandBus:
         self.config = config or BusConfig()
         # None is the stop sentinel: everything queued before it is still handled.
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="command-batch")
+        self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def __aenter__(self) -> CommandBus:
         self.start()
@@ -45,18 +46,25 @@ class CommandBus:
 
     def start(self) -> None:
         if self._task is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="command-batch")
             self._task = asyncio.get_running_loop().create_task(self._run(), name="command-bus")
 
     async def stop(self) -> None:
         """Finish what was queued, then stop."""
-        if self._task is None:
+        if self._task is None or self._stopping:
             return
+        # From here on dispatch() refuses new commands; everything already queued is
+        # handled before the sentinel is reached.
+        self._stopping = True
         await self._queue.put(None)
         try:
             await self._task
         finally:
             self._task = None
-            self._executor.shutdown(wait=True)
+            self._stopping = False
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
 
     async def dispatch(
         self,
@@ -70,7 +78,7 @@ class CommandBus:
         if type(command) not in HANDLERS:
             msg = f"no handler for {type(command).__name__}"
             raise TypeError(msg)
-        if self._task is None:
+        if self._task is None or self._stopping:
             msg = "the command bus is not running"
             raise RuntimeError(msg)
         correlation_id = correlation_id or uuid4()
@@ -81,6 +89,7 @@ class CommandBus:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        executor = self._executor
         stopping = False
         while not stopping:
             first = await self._queue.get()
@@ -97,7 +106,7 @@ class CommandBus:
                 batch.append(item)
             submissions = [s for s, _ in batch]
             try:
-                await loop.run_in_executor(self._executor, self.processor.run, submissions)
+                await loop.run_in_executor(executor, self.processor.run, submissions)
             except Exception as e:  # keep the bus alive; every caller hears of it
                 for s in submissions:
                     if s.result is None and s.error is None:

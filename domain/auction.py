@@ -9,6 +9,7 @@ from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
 
+from domain.enum_field import EnumField
 from domain.errors import (
     AuctionNotOpen,
     BidTooLow,
@@ -34,6 +35,7 @@ def bid_id_for(auction_id: UUID, version: int) -> UUID:
 
 class Auction(BaseAggregate[UUID]):
     TOPIC = "Auction"
+    status = EnumField(AuctionStatus)
 
     class Event(VeraEvent):
         pass

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
 
+from domain.enum_field import EnumField
 from domain.errors import AlreadyRevoked
 from domain.event_base import VeraEvent
 from domain.provenance import Provenance
@@ -16,6 +17,7 @@ from domain.statuses import CertificateStatus
 
 class Certificate(BaseAggregate[UUID]):
     TOPIC = "Certificate"
+    status = EnumField(CertificateStatus)
 
     class Event(VeraEvent):
         pass

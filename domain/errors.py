@@ -9,6 +9,10 @@ class DomainError(Exception):
     """A rule of the domain refused a command; nothing was changed."""
 
     code: ClassVar[str] = "VALIDATION_FAILED"
+    # True when the refusal would stand against any newer state of the same aggregates
+    # (a bid below the minimum stays below it: minimums only grow). The bus then need not
+    # re-check a refusal decided on a cached copy that another writer has since moved on.
+    survives_newer_state: ClassVar[bool] = False
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -22,6 +26,8 @@ class ValidationFailed(DomainError):
 
 class DuplicateProduct(ValidationFailed):
     """The manufacturer already registered a product with this serial number."""
+
+    survives_newer_state = True
 
 
 class InvalidTransition(ValidationFailed):
@@ -42,6 +48,7 @@ class Forbidden(DomainError):
 
 class BidTooLow(DomainError):
     code = "BID_TOO_LOW"
+    survives_newer_state = True
 
 
 class AuctionNotOpen(DomainError):
@@ -50,6 +57,7 @@ class AuctionNotOpen(DomainError):
 
 class SelfBidding(DomainError):
     code = "SELF_BIDDING"
+    survives_newer_state = True
 
 
 class NotVerified(DomainError):
@@ -58,6 +66,7 @@ class NotVerified(DomainError):
 
 class AlreadyRevoked(DomainError):
     code = "ALREADY_REVOKED"
+    survives_newer_state = True
 
 
 class ConcurrencyConflict(DomainError):

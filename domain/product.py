@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
 
+from domain.enum_field import EnumField
 from domain.errors import DuplicateProduct, Forbidden, InvalidTransition, NotVerified
 from domain.event_base import VeraEvent
 from domain.provenance import Provenance
@@ -24,6 +25,7 @@ def product_id_for(manufacturer: str, serial_number: str) -> UUID:
 
 class Product(BaseAggregate[UUID]):
     TOPIC = "Product"
+    verification_status = EnumField(VerificationStatus)
 
     class Event(VeraEvent):
         pass

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
 
+from domain.enum_field import EnumField, OptionalEnumField
 from domain.errors import InvalidTransition, ValidationFailed
 from domain.event_base import VeraEvent
 from domain.provenance import Provenance
@@ -18,6 +19,8 @@ MAX_EVIDENCE_IMAGES = 20
 
 class Verification(BaseAggregate[UUID]):
     TOPIC = "Verification"
+    stage = EnumField(VerificationStage)
+    verdict = OptionalEnumField(Verdict)
 
     class Event(VeraEvent):
         pass
@@ -64,7 +67,7 @@ class Verification(BaseAggregate[UUID]):
         self.ai_score: Decimal | None = None
         self.ai_model_name: str | None = None
         self.ai_model_version: str | None = None
-        self.verdict: Verdict | None = None
+        self.verdict = None
         self.inspector_id: str | None = None
 
     @classmethod

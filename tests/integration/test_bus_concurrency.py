@@ -213,15 +213,6 @@ def _invalid_bid(
     return PlaceBid(auction_id=auction_id, amount=next_minimum), auditor, "FORBIDDEN"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason=(
-        "BUG commands/bus.py CommandBus.stop (l.50-59) / dispatch (l.73): while stop() waits "
-        "for the worker task, _task is still set, so dispatch() queues behind the stop "
-        "sentinel; _run returns at the sentinel (l.87-88) and that caller waits forever"
-    ),
-)
 async def test_a_dispatch_racing_a_stop_is_answered_not_left_waiting(
     test_database: TestDatabase, store: EventStore
 ) -> None:

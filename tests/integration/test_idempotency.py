@@ -216,15 +216,6 @@ def _original_commits_right_after_lookup(
     return originals
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG commands/batch.py BatchProcessor.run/_apply_receipts (l.130, l.149): receipts are "
-        "looked up once, before deciding; when the original commits elsewhere after that "
-        "lookup, the retry is decided on the stored effect of its own original and refused "
-        "(DuplicateProduct / BID_TOO_LOW) instead of answered with the original result"
-    ),
-)
 @pytest.mark.parametrize("kind", ["registration", "bid"])
 async def test_a_keyed_retry_racing_its_original_on_another_bus_gets_the_original_result(
     kind: str,

@@ -118,14 +118,6 @@ async def test_a_long_auction_is_snapshotted_and_loads_like_a_full_replay(
     assert len(checked_bids(store, spec.auction_id)) == 216
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG commands/store.py EventStore.snapshot_if_due (Snapshot.take with the default JSON "
-        "transcoder): Auction.status, an AuctionStatus (StrEnum) after a full replay, comes "
-        "back from a snapshot as a plain str; equal by ==, but not the same state"
-    ),
-)
 async def test_a_snapshot_keeps_the_types_of_the_auctions_attributes(
     bus: CommandBus, store: EventStore, test_database: TestDatabase
 ) -> None:
@@ -239,14 +231,6 @@ async def test_a_refusal_decided_on_a_stale_cache_is_decided_again(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG commands/batch.py BatchProcessor._run_round/_stale_refusals: a refusal decided "
-        "against a sibling's uncommitted bid is not re-decided when that sibling is dropped "
-        "by a clash; the bid is refused as too low against a bid that was never recorded"
-    ),
-)
 async def test_a_refusal_caused_by_a_bid_lost_in_a_clash_is_decided_again(
     bus: CommandBus, store: EventStore, test_database: TestDatabase
 ) -> None:
