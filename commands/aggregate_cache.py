@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
 
 AnyAggregate = BaseAggregate[UUID]
+A = TypeVar("A", bound=AnyAggregate)
 
 
-def working_copy(aggregate: AnyAggregate) -> AnyAggregate:
+def working_copy(aggregate: A) -> A:
     """A copy a batch may change without touching the committed original.
 
     Shallow is enough: events replace attribute values, they never mutate a value in place

@@ -387,8 +387,10 @@ class BatchProcessor:
                 {**_result_json(d, _version_of(d)), "position": last}, replayed=False
             )
         self.stats.saved_events += len(recordings)
+        self.store.snapshot_due(
+            (a, workspace.base_versions.get(a.id, 0)) for a in workspace.aggregates.values()
+        )
         for aggregate in workspace.aggregates.values():
-            self.store.snapshot_if_due(aggregate, workspace.base_versions.get(aggregate.id, 0))
             self.cache.put(aggregate)
             # These versions are committed now: the stale check compares against them.
             workspace.base_versions[aggregate.id] = aggregate.version

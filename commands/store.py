@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -46,13 +46,19 @@ class EventStore(Application[UUID]):
         object against a runtime Protocol, which cost more than encoding the events."""
         return self.events.put(events, receipts=list(receipts))
 
-    def snapshot_if_due(self, aggregate: AnyAggregate, previous_version: int) -> None:
-        """Snapshot an aggregate whose new version crossed its type's interval."""
-        interval = SNAPSHOT_INTERVALS.get(type(aggregate))
-        if interval is None or self.snapshots is None:
+    def snapshot_due(self, aggregates: Iterable[tuple[AnyAggregate, int]]) -> None:
+        """Snapshot, in one transaction, every aggregate whose new version crossed its type's
+        interval since `previous_version`."""
+        if self.snapshots is None:
             return
-        if aggregate.version // interval > previous_version // interval:
-            self.snapshots.put([Snapshot.take(aggregate)])
+        due = [
+            Snapshot.take(aggregate)
+            for aggregate, previous_version in aggregates
+            if (interval := SNAPSHOT_INTERVALS.get(type(aggregate))) is not None
+            and aggregate.version // interval > previous_version // interval
+        ]
+        if due:
+            self.snapshots.put(due)
 
     def select_receipts(self, keys: Sequence[str]) -> dict[str, StoredReceipt]:
         return self.vera_recorder.select_receipts(keys)

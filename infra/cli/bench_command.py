@@ -26,6 +26,7 @@ from infra.bench.write_bench import (
 from infra.bootstrap import build_bus, build_event_store, init_database
 from infra.dev_database import server_url_for
 from infra.postgres import PgTarget, create_database, drop_database
+from infra.runtime import tune_gc_for_latency
 from infra.scenario import open_auctions
 from infra.settings import Settings
 
@@ -89,6 +90,7 @@ async def _run(settings: Settings, config: WriteBenchConfig, *, quiet: bool) -> 
                 baseline_auctions = await open_auctions(
                     bus, config.auctions, now=now, duration=duration, on_opened=opened
                 )
+                tune_gc_for_latency()
                 bus_task = progress.add_task("bids via bus (s)", total=config.seconds)
                 candidate = await run_bus_phase(
                     bus,
