@@ -9,28 +9,27 @@ the cached ones after the batch is saved, and are simply dropped when it is not.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from commands.actor import Actor
 from commands.aggregate_cache import AggregateCache, working_copy
+from commands.batch_stats import BatchStats
 from commands.handlers import Outcome
-from commands.messages import Command
-from commands.recorder import PendingReceipt, StoredReceipt
+from commands.idempotency import answer_from_receipt, copy_outcome, split_by_receipts
+from commands.recorder import PendingReceipt
 from commands.registry import HANDLERS
 from commands.results import CommandResult
 from commands.store import AnyAggregate, EventStore
+from commands.submission import InternalError, Submission
 from commands.workspace import HandlerContext, Workspace
-from domain.errors import ConcurrencyConflict, DomainError, ValidationFailed
+from domain.errors import ConcurrencyConflict, DomainError
 from domain.event_base import VeraEvent
 from domain.provenance import Provenance
 
@@ -38,39 +37,6 @@ log = logging.getLogger(__name__)
 
 # One save() of ~3,000 events hangs in psycopg's pipeline mode (FINDINGS.md); stay well below.
 MAX_EVENTS_PER_SAVE = 1000
-
-
-class InternalError(Exception):
-    """Something other than a domain rule failed; the command was not recorded."""
-
-    code = "INTERNAL"
-
-
-@dataclass(eq=False)
-class Submission:
-    """One dispatched command waiting for its outcome."""
-
-    command: Command
-    actor: Actor
-    correlation_id: UUID
-    causation_id: UUID
-    attempts: int = 0
-    result: CommandResult | None = None
-    error: BaseException | None = None
-
-    @property
-    def receipt_key(self) -> str | None:
-        key = self.command.idempotency_key
-        if key is None:
-            return None
-        # Keys are scoped to the caller and the command type: two users may pick the same key.
-        return json.dumps([self.actor.id, type(self.command).__name__, key])
-
-    def fingerprint(self) -> str:
-        """What the command asked for; a reused key with other content is refused."""
-        payload = {f.name: str(getattr(self.command, f.name)) for f in fields(self.command)}
-        encoded = json.dumps([type(self.command).__name__, payload], sort_keys=True)
-        return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 @dataclass(eq=False)
@@ -89,24 +55,6 @@ class Refused:
 
     submission: Submission
     touched: list[UUID]
-
-
-@dataclass
-class BatchStats:
-    batches: int = 0
-    commands: int = 0
-    saved_events: int = 0
-    conflict_reruns: int = 0
-    stale_refusal_reruns: int = 0
-    batch_sizes: list[int] = field(default_factory=list)
-    batch_seconds: list[float] = field(default_factory=list)
-
-    def record_batch(self, size: int, seconds: float) -> None:
-        self.batches += 1
-        self.commands += size
-        if len(self.batch_sizes) < 100_000:  # bounded: a long-running bus keeps only the start
-            self.batch_sizes.append(size)
-            self.batch_seconds.append(seconds)
 
 
 @dataclass
@@ -150,7 +98,7 @@ class BatchProcessor:
 
     def _run(self, submissions: Sequence[Submission]) -> None:
         try:
-            todo, followers = self._apply_receipts(submissions)
+            todo, followers = split_by_receipts(self.store, submissions)
             while todo:
                 todo = self._in_order(self._run_round(todo))
         except Exception as e:  # the store is unreachable, or a bug: fail loudly, per command
@@ -161,58 +109,10 @@ class BatchProcessor:
                     s.error = InternalError(f"the command could not be recorded: {e}")
             return
         for follower, leader in followers:
-            self._copy_outcome(follower, leader)
+            copy_outcome(follower, leader)
 
     def _in_order(self, submissions: Iterable[Submission]) -> list[Submission]:
         return sorted(submissions, key=self._order.__getitem__)
-
-    # -- idempotency ----------------------------------------------------------------------
-
-    def _apply_receipts(
-        self, submissions: Sequence[Submission]
-    ) -> tuple[list[Submission], list[tuple[Submission, Submission]]]:
-        keys = [k for s in submissions if (k := s.receipt_key) is not None]
-        stored = self.store.select_receipts(keys) if keys else {}
-        todo: list[Submission] = []
-        leaders: dict[str, Submission] = {}
-        followers: list[tuple[Submission, Submission]] = []
-        for s in submissions:
-            key = s.receipt_key
-            if key is not None and key in stored:
-                self._answer_from_receipt(s, stored[key])
-            elif key is not None and key in leaders:
-                followers.append((s, leaders[key]))  # same key twice in one batch
-            else:
-                if key is not None:
-                    leaders[key] = s
-                todo.append(s)
-        return todo, followers
-
-    @staticmethod
-    def _answer_from_receipt(s: Submission, receipt: StoredReceipt) -> None:
-        s.error = None
-        if receipt.fingerprint != s.fingerprint():
-            s.error = ValidationFailed(
-                "this idempotency key was already used for a different command",
-                field="idempotencyKey",
-            )
-        else:
-            s.result = CommandResult.from_json(receipt.result, replayed=True)
-
-    @staticmethod
-    def _copy_outcome(follower: Submission, leader: Submission) -> None:
-        if follower.fingerprint() != leader.fingerprint():
-            follower.error = ValidationFailed(
-                "this idempotency key was already used for a different command",
-                field="idempotencyKey",
-            )
-        elif leader.result is not None:
-            r = leader.result
-            follower.result = CommandResult(
-                r.ids, r.aggregate_id, r.aggregate_version, r.position, replayed=True
-            )
-        else:
-            follower.error = leader.error
 
     # -- one round: decide, save, resolve clashes ------------------------------------------
 
@@ -348,7 +248,7 @@ class BatchProcessor:
             key = s.receipt_key
             if key is not None and key in taken:
                 # Another process handled the same idempotency key first: its result stands.
-                self._answer_from_receipt(s, taken[key])
+                answer_from_receipt(s, taken[key])
             elif s.attempts > self.max_conflict_retries:
                 s.error = ConcurrencyConflict(
                     "other writers kept changing the same data; try again",
@@ -405,7 +305,7 @@ class BatchProcessor:
         for r in keyed:
             receipt = stored.get(r.submission.receipt_key or "")
             if receipt is not None:
-                self._answer_from_receipt(r.submission, receipt)
+                answer_from_receipt(r.submission, receipt)
                 refused.remove(r)
 
     def _stale_refusals(self, state: Round) -> list[Submission]:

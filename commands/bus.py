@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from commands.actor import Actor
-from commands.batch import BatchProcessor, InternalError, Submission
+from commands.batch import BatchProcessor
 from commands.messages import Command
 from commands.registry import HANDLERS
 from commands.results import CommandResult
+from commands.submission import InternalError, Submission
 
 _Item = tuple[Submission, "asyncio.Future[CommandResult]"]
 

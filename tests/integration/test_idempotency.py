@@ -13,12 +13,12 @@ from uuid import UUID, uuid4
 import pytest
 
 from commands.actor import Actor
-from commands.batch import Submission
 from commands.bus import CommandBus
 from commands.messages import Command, PlaceBid
 from commands.recorder import StoredReceipt
 from commands.results import CommandResult
 from commands.store import EventStore
+from commands.submission import Submission
 from domain.auction import Auction
 from domain.errors import AuctionNotOpen, ValidationFailed
 from infra.bootstrap import build_bus, build_event_store

@@ -25,10 +25,11 @@ from typing import IO, Any, Literal, TypedDict
 from uuid import UUID
 
 from commands.actor import Actor, Role
-from commands.batch import BatchStats, InternalError
+from commands.batch_stats import BatchStats
 from commands.bus import CommandBus
 from commands.messages import Command, PlaceBid, RegisterProduct
 from commands.results import CommandResult
+from commands.submission import InternalError
 from domain.errors import BidTooLow, DomainError
 from infra.bootstrap import build_bus, build_event_store
 from infra.settings import Settings
