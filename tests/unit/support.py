@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from commands.actor import Actor, Role
@@ -38,6 +38,8 @@ A = TypeVar("A", bound=AnyAggregate)
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 """The tests' reference clock reading; every test derives its times from it."""
+END = T0 + timedelta(hours=1)
+"""The default scheduled end of the tests' auctions."""
 
 
 def uid(prefix: str) -> str:
@@ -187,6 +189,14 @@ def opened_auction(
             extension_seconds=terms.extension_seconds,
             prov=prov(seller or uid("seller"), now),
         )
+    )
+
+
+def bid(auction: Auction, amount: str, bidder: str | None = None, **kw: Any) -> Any:
+    now: datetime = kw.pop("now", T0 + timedelta(minutes=1))
+    currency: str = kw.pop("currency", auction.currency)
+    return auction.place_bid(
+        amount=Decimal(amount), currency=currency, prov=prov(bidder or uid("bidder"), now)
     )
 
 
