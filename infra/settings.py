@@ -28,6 +28,11 @@ class Settings:
     aggregate_cache_size: int = 20_000
     max_conflict_retries: int = 5
     db_pool_size: int = 4
+    # Kafka and the relay.
+    kafka_partitions: int = 6
+    kafka_idempotence: str = "auto"  # auto: on for a configured (real) cluster, off for Tansu
+    relay_batch_size: int = 1000
+    relay_metrics_port: int = 9102  # 0: no metrics endpoint
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,7 +49,21 @@ class Settings:
             aggregate_cache_size=_int(env, "VERACHAIN_AGGREGATE_CACHE_SIZE", 20_000),
             max_conflict_retries=_int(env, "VERACHAIN_MAX_CONFLICT_RETRIES", 5),
             db_pool_size=_int(env, "VERACHAIN_DB_POOL_SIZE", 4),
+            kafka_partitions=_int(env, "VERACHAIN_KAFKA_PARTITIONS", 6),
+            kafka_idempotence=_choice(env, "VERACHAIN_KAFKA_IDEMPOTENCE", ("auto", "on", "off")),
+            relay_batch_size=_int(env, "VERACHAIN_RELAY_BATCH_SIZE", 1000),
+            relay_metrics_port=_int(env, "VERACHAIN_RELAY_METRICS_PORT", 9102),
         )
+
+    @property
+    def idempotent_producer(self) -> bool:
+        """On for a configured cluster (real Kafka); whoever starts the embedded Tansu,
+        which has no idempotent producer, passes `embedded=True` to with_kafka."""
+        return self.kafka_idempotence in ("auto", "on")
+
+    def with_kafka(self, bootstrap: str, *, embedded: bool = False) -> Settings:
+        idempotence = "off" if embedded else self.kafka_idempotence
+        return replace(self, kafka_bootstrap=bootstrap, kafka_idempotence=idempotence)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -58,6 +77,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as e:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from e
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -1,0 +1,51 @@
+"""The relay process: wires the store, the position table, LISTEN and metrics to a Relay."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import CollectorRegistry, start_http_server
+
+from infra.bootstrap import NotConfigured, build_event_store
+from infra.settings import Settings
+from streams.relay import Relay, RelayConfig
+from streams.relay_metrics import RelayMetrics
+from streams.relay_positions import RelayPositions
+from streams.store_listener import StoreListener
+from streams.topics import topic_specs
+
+
+def relay_config(settings: Settings) -> RelayConfig:
+    if not settings.kafka_bootstrap:
+        msg = "VERACHAIN_KAFKA_BOOTSTRAP is not set (or run `verachain dev`)"
+        raise NotConfigured(msg)
+    return RelayConfig(
+        bootstrap=settings.kafka_bootstrap,
+        topics=topic_specs(settings.kafka_partitions),
+        batch_size=settings.relay_batch_size,
+        idempotent_producer=settings.idempotent_producer,
+    )
+
+
+async def run_relay(
+    settings: Settings, stop: asyncio.Event, registry: CollectorRegistry | None = None
+) -> None:
+    """Run until `stop` is set. Serves /metrics when a port is configured and no registry
+    is given (an embedding process, like `verachain dev`, exposes its own)."""
+    config = relay_config(settings)
+    if not settings.database_url:
+        raise NotConfigured("VERACHAIN_DATABASE_URL is not set (or run `verachain dev`)")
+    own_registry = registry is None
+    registry = registry or CollectorRegistry()
+    if own_registry and settings.relay_metrics_port:
+        start_http_server(settings.relay_metrics_port, addr="127.0.0.1", registry=registry)
+    store = build_event_store(settings)
+    listener = StoreListener(settings.database_url)
+    relay = Relay(
+        store, RelayPositions(settings.database_url), config, RelayMetrics(registry), listener.wait
+    )
+    try:
+        await relay.run(stop)
+    finally:
+        await listener.close()
+        store.close()
