@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from prometheus_client import CollectorRegistry, start_http_server
 
@@ -19,12 +20,15 @@ def relay_config(settings: Settings) -> RelayConfig:
     if not settings.kafka_bootstrap:
         msg = "VERACHAIN_KAFKA_BOOTSTRAP is not set (or run `verachain dev`)"
         raise NotConfigured(msg)
-    return RelayConfig(
+    config = RelayConfig(
         bootstrap=settings.kafka_bootstrap,
         topics=topic_specs(settings.kafka_partitions),
         batch_size=settings.relay_batch_size,
         idempotent_producer=settings.idempotent_producer,
     )
+    if settings.relay_prepare_processes is not None:
+        config = replace(config, prepare_processes=settings.relay_prepare_processes)
+    return config
 
 
 async def run_relay(

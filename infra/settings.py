@@ -32,7 +32,10 @@ class Settings:
     kafka_partitions: int = 6
     kafka_idempotence: str = "auto"  # auto: on for a configured (real) cluster, off for Tansu
     relay_batch_size: int = 1000
+    relay_prepare_processes: int | None = None  # None: one per CPU (at most 4; 0 on one CPU)
     relay_metrics_port: int = 9102  # 0: no metrics endpoint
+    worker_metrics_port: int = 9103  # 0: no metrics endpoint
+    worker_group: str | None = None  # Kafka consumer group; default "verachain-projections"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,7 +55,14 @@ class Settings:
             kafka_partitions=_int(env, "VERACHAIN_KAFKA_PARTITIONS", 6),
             kafka_idempotence=_choice(env, "VERACHAIN_KAFKA_IDEMPOTENCE", ("auto", "on", "off")),
             relay_batch_size=_int(env, "VERACHAIN_RELAY_BATCH_SIZE", 1000),
+            relay_prepare_processes=(
+                _int(env, "VERACHAIN_RELAY_PREPARE_PROCESSES", 0)
+                if env.get("VERACHAIN_RELAY_PREPARE_PROCESSES")
+                else None
+            ),
             relay_metrics_port=_int(env, "VERACHAIN_RELAY_METRICS_PORT", 9102),
+            worker_metrics_port=_int(env, "VERACHAIN_WORKER_METRICS_PORT", 9103),
+            worker_group=env.get("VERACHAIN_WORKER_GROUP") or None,
         )
 
     @property
@@ -60,6 +70,26 @@ class Settings:
         """On for a configured cluster (real Kafka); whoever starts the embedded Tansu,
         which has no idempotent producer, passes `embedded=True` to with_kafka."""
         return self.kafka_idempotence in ("auto", "on")
+
+    def with_redis(self, url: str) -> Settings:
+        return replace(self, redis_url=url)
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes a child process see these settings."""
+        env = {
+            "VERACHAIN_API_PORT": str(self.api_port),
+            "VERACHAIN_DATA_DIR": str(self.data_dir),
+            "VERACHAIN_KAFKA_PARTITIONS": str(self.kafka_partitions),
+            "VERACHAIN_KAFKA_IDEMPOTENCE": self.kafka_idempotence,
+        }
+        optional = {
+            "VERACHAIN_DATABASE_URL": self.database_url,
+            "VERACHAIN_REDIS_URL": self.redis_url,
+            "VERACHAIN_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "VERACHAIN_JWT_SECRET": self.jwt_secret,
+        }
+        env.update({k: v for k, v in optional.items() if v})
+        return env
 
     def with_kafka(self, bootstrap: str, *, embedded: bool = False) -> Settings:
         idempotence = "off" if embedded else self.kafka_idempotence

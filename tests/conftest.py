@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from infra.kafka_broker import EmbeddedBroker
 from tests.support.database import TestDatabase, provision_test_database
@@ -33,3 +35,18 @@ def kafka() -> Iterator[KafkaTarget]:
         return
     with EmbeddedBroker() as broker:
         yield KafkaTarget(broker.bootstrap, embedded=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis database of this test session's own (the configured server, else the local
+    one): a random database number, flushed before and after."""
+    base = os.environ.get("VERACHAIN_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
+    url = f"{base}/{random.randint(1, 15)}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()

@@ -6,7 +6,6 @@ import asyncio
 import json
 import statistics
 import sys
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from infra.bench.environment import bench_broker, bench_database
+from infra.bench.relay_bench import TARGET_EVENTS_PER_S, run_relay_bench
 from infra.bench.write_bench import (
     BidPicker,
     WriteBenchConfig,
@@ -23,9 +24,7 @@ from infra.bench.write_bench import (
     run_bus_phase,
     summarize,
 )
-from infra.bootstrap import build_bus, build_event_store, init_database
-from infra.dev_database import server_url_for
-from infra.postgres import PgTarget, create_database, drop_database
+from infra.bootstrap import build_bus, build_event_store
 from infra.runtime import tune_gc_for_latency
 from infra.scenario import open_auctions
 from infra.settings import Settings
@@ -44,22 +43,61 @@ def bench() -> None:
 def bench_write(as_json: bool, clients: int, auctions: int, seconds: float) -> None:
     """Bids through the group-commit bus vs. one command per transaction (same run)."""
     config = WriteBenchConfig(clients=clients, auctions=auctions, seconds=seconds)
-    base = Settings.from_env()
-    server, origin = server_url_for(base, base.data_dir)
-    dbname = f"verachain_bench_{uuid.uuid4().hex[:8]}"
-    create_database(server, dbname)
-    try:
-        settings = base.with_database(PgTarget.from_url(server).url(dbname))
-        init_database(settings)
+    with bench_database(Settings.from_env()) as (settings, origin):
         summary = asyncio.run(_run(settings, config, quiet=as_json))
-    finally:
-        drop_database(server, dbname)
     summary["postgres"] = origin
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         _print(summary)
     sys.exit(0 if summary["all_met"] else 1)
+
+
+@bench.command("relay")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--events", default=200_000, show_default=True, type=click.IntRange(1_000, 5_000_000))
+def bench_relay(as_json: bool, events: int) -> None:
+    """Relay throughput from a seeded store to Kafka, next to a raw producer's ceiling.
+
+    Uses the broker of VERACHAIN_KAFKA_BOOTSTRAP when set (the relay then publishes the
+    bench's events to that cluster's verachain.* topics: use a scratch cluster), else an
+    embedded Tansu."""
+    with (
+        bench_database(Settings.from_env()) as (database, origin),
+        bench_broker(database) as (settings, broker),
+    ):
+        console = Console(stderr=True, quiet=as_json)
+        with _progress(console) as progress:
+            tasks = {
+                phase: progress.add_task(label, total=events)
+                for phase, label in (
+                    ("seed", "seeding the store"),
+                    ("raw", "raw producer (ceiling)"),
+                    ("relay", "relay"),
+                )
+            }
+
+            def advance(phase: str, done: int) -> None:
+                progress.update(tasks[phase], completed=done)
+
+            summary = asyncio.run(run_relay_bench(settings, events, advance))
+    summary["postgres"] = origin
+    summary["broker"] = broker
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        _print_relay(summary)
+    sys.exit(0 if summary["met"] else 1)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+        TimeRemainingColumn(),
+        console=console,
+    )
 
 
 async def _run(settings: Settings, config: WriteBenchConfig, *, quiet: bool) -> dict[str, Any]:
@@ -70,13 +108,7 @@ async def _run(settings: Settings, config: WriteBenchConfig, *, quiet: bool) -> 
         Settings(**{**settings.__dict__, "db_pool_size": max(4, config.clients // 2)})
     )
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
+        with _progress(console) as progress:
             async with build_bus(settings, store) as bus:
                 now, duration = auction_window(datetime.now(UTC))
                 seeding = progress.add_task("opening auctions", total=2 * config.auctions)
@@ -152,4 +184,29 @@ def _print(summary: dict[str, Any]) -> None:
     console.print(
         f"ratio {summary['ratio']}x; mean batch {summary['bus']['mean_batch_size']}; "
         f"targets met: {summary['met']}"
+    )
+
+
+def _print_relay(summary: dict[str, Any]) -> None:
+    relay, raw = summary["relay"], summary["raw_producer"]
+    table = Table(title=f"bench relay: {summary['events']:,} events, {summary['broker']}")
+    table.add_column("")
+    table.add_column("relay (store → Kafka)", justify="right")
+    table.add_column("raw producer (ceiling)", justify="right")
+    table.add_row(
+        "events/s",
+        f"{summary['relay_events_per_s']:,.0f}",
+        f"{summary['raw_producer_events_per_s']:,.0f}",
+    )
+    table.add_row("published", f"{relay['published']:,}", f"{raw['messages']:,}")
+    table.add_row("seconds", str(relay["seconds"]), str(raw["seconds"]))
+    table.add_row(
+        "message bytes", f"{relay['mean_envelope_bytes']} (mean)", str(raw["value_bytes"])
+    )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"ratio {summary['ratio']}; relay batch size {relay['batch_size']}, "
+        f"{relay['prepare_processes']} preparing processes, peak RSS {relay['peak_rss_mb']} MB "
+        f"(with them); target {TARGET_EVENTS_PER_S:,.0f}/s met: {summary['met']}"
     )

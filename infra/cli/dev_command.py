@@ -1,20 +1,31 @@
-"""`verachain dev`: everything on one machine, with embedded defaults when unconfigured.
+"""`verachain dev`: everything on one machine, with embedded services when unconfigured.
 
-For now: finds or starts PostgreSQL, prepares the schema, prints a token per role, runs
-the demo traffic and prints what happened. The relay, workers and API join it later."""
+Finds or starts PostgreSQL, Redis and a Kafka-compatible broker, prepares the schema and
+the topics, runs the relay and a projection worker, prints a token per role, drives demo
+traffic, and keeps running until Ctrl-C (or stops after the demo with --once)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
 
 import click
+from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.table import Table
 
 from commands.actor import Role
 from infra.bootstrap import init_database
 from infra.cli.demo_command import drive_demo, print_report
-from infra.dev_database import ensure_dev_database
+from infra.cli.topics_command import create_topics
+from infra.dev_stack import dev_services
+from infra.read_model_status import read_model_lag
+from infra.relay_runner import run_relay
 from infra.settings import Settings
 from infra.tokens import issue_token, load_or_create_secret
 
@@ -24,20 +35,28 @@ from infra.tokens import issue_token, load_or_create_secret
 @click.option("--auctions", default=5, show_default=True, type=click.IntRange(0, 1_000))
 @click.option("--bidders", default=8, show_default=True, type=click.IntRange(1, 1_000))
 @click.option("--seconds", default=8.0, show_default=True, type=click.FloatRange(0.5, 3600))
-def dev(products: int, auctions: int, bidders: int, seconds: float) -> None:
-    """Start (or connect to) the services, prepare the schema, and run demo traffic."""
+@click.option("--once", is_flag=True, help="Stop after the demo instead of running on.")
+def dev(products: int, auctions: int, bidders: int, seconds: float, once: bool) -> None:
+    """Start (or connect to) every service and process, and run demo traffic."""
     console = Console()
     base = Settings.from_env()
-    settings, origin = ensure_dev_database(base)
-    console.print(f"[bold]PostgreSQL[/]: {origin}")
-    init_database(settings)
-    console.print("[bold]event store[/]: schema ready")
+    with dev_services(base) as services:
+        settings = services.settings
+        for service, origin in services.origins.items():
+            console.print(f"[bold]{service}[/]: {origin}")
+        init_database(settings)
+        assert settings.kafka_bootstrap is not None
+        created = asyncio.run(create_topics(settings.kafka_bootstrap, settings.kafka_partitions))
+        console.print(f"[bold]event store[/]: schema ready; topics created: {len(created)}")
+        secret = base.jwt_secret or load_or_create_secret(base.data_dir)
+        if not base.jwt_secret:
+            console.print(f"[bold]JWT secret[/]: development secret in {base.data_dir}/jwt_secret")
+        print_tokens(console, secret)
+        plan = DemoPlan(products, auctions, bidders, seconds)
+        asyncio.run(run_processes(console, settings, plan, once=once))
 
-    secret = base.jwt_secret or load_or_create_secret(base.data_dir)
-    if not base.jwt_secret:
-        console.print(
-            f"[bold]JWT secret[/]: generated for development, kept in {base.data_dir}/jwt_secret"
-        )
+
+def print_tokens(console: Console, secret: str) -> None:
     tokens = Table(title="bearer tokens (12 h)", show_header=True)
     tokens.add_column("role")
     tokens.add_column("token", overflow="fold")
@@ -45,5 +64,60 @@ def dev(products: int, auctions: int, bidders: int, seconds: float) -> None:
         tokens.add_row(role.value, issue_token(secret, f"dev-{role.value}", [role]))
     console.print(tokens)
 
-    report = asyncio.run(drive_demo(settings, products, auctions, bidders, seconds))
-    print_report(console, report, origin)
+
+@dataclass(frozen=True)
+class DemoPlan:
+    products: int
+    auctions: int
+    bidders: int
+    seconds: float
+
+
+async def run_processes(
+    console: Console, settings: Settings, plan: DemoPlan, *, once: bool
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
+    worker = start_worker(settings)
+    console.print(f"[bold]relay[/]: running   [bold]worker[/]: running (pid {worker.pid})")
+    try:
+        report = await drive_demo(
+            settings, plan.products, plan.auctions, plan.bidders, plan.seconds
+        )
+        print_report(console, report, "through the command bus")
+        lag = await wait_for_read_model(settings, stop)
+        console.print(f"[bold]read model[/]: {lag} aggregates behind the event store")
+        if not once:
+            console.print("running; Ctrl-C stops everything")
+            await stop.wait()
+    finally:
+        stop.set()
+        await relay
+        worker.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker.wait(timeout=20)
+        if worker.poll() is None:
+            worker.kill()
+        console.print("stopped")
+
+
+def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings.to_env(), "VERACHAIN_WORKER_METRICS_PORT": "0"}
+    return subprocess.Popen([sys.executable, "-m", "infra.cli", "worker"], env=env)
+
+
+async def wait_for_read_model(
+    settings: Settings, stop: asyncio.Event, timeout_s: float = 60
+) -> int:
+    """Wait (bounded) until the read model has caught up with the store; return the lag."""
+    assert settings.database_url is not None
+    lag = await asyncio.to_thread(read_model_lag, settings.database_url)
+    for _ in range(int(timeout_s * 5)):
+        if lag == 0 or stop.is_set():
+            break
+        await asyncio.sleep(0.2)
+        lag = await asyncio.to_thread(read_model_lag, settings.database_url)
+    return lag

@@ -15,9 +15,11 @@ from infra.cli.bench_command import bench
 from infra.cli.db_command import db
 from infra.cli.demo_command import demo
 from infra.cli.dev_command import dev
+from infra.cli.projections_command import projections
 from infra.cli.relay_command import relay
 from infra.cli.token_command import token
 from infra.cli.topics_command import topics
+from infra.cli.worker_command import worker
 from infra.settings import SettingsError
 from infra.tokens import TokenError
 
@@ -47,6 +49,8 @@ cli.add_command(dev)
 cli.add_command(bench)
 cli.add_command(topics)
 cli.add_command(relay)
+cli.add_command(projections)
+cli.add_command(worker)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,11 +27,11 @@ def topics_create() -> None:
     settings = Settings.from_env()
     if not settings.kafka_bootstrap:
         raise NotConfigured("VERACHAIN_KAFKA_BOOTSTRAP is not set (or run `verachain dev`)")
-    created = asyncio.run(_create(settings.kafka_bootstrap, settings.kafka_partitions))
+    created = asyncio.run(create_topics(settings.kafka_bootstrap, settings.kafka_partitions))
     Console().print(f"created {len(created)} topic(s): {', '.join(created) or 'none needed'}")
 
 
-async def _create(bootstrap: str, partitions: int) -> list[str]:
+async def create_topics(bootstrap: str, partitions: int) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

@@ -1,0 +1,285 @@
+"""The SQL read model as pure functions: an envelope and the aggregate's current row in,
+its next row (and child rows) out.
+
+The live projection, the rebuild and the check all fold events through `project`, so the
+three can never disagree about what a row should hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+Row = dict[str, Any]
+Envelope = dict[str, Any]
+
+TABLE_BY_AGGREGATE: dict[str, str] = {
+    "Product": "products",
+    "Verification": "verifications",
+    "Certificate": "certificates",
+    "Auction": "auctions",
+}
+
+
+class VersionGap(Exception):
+    """The event is not the next one of its aggregate: some earlier event has not been
+    applied. The caller repairs by reading the missing events from the event store."""
+
+    def __init__(self, aggregate_id: str, have: int, got: int) -> None:
+        super().__init__(f"aggregate {aggregate_id} is at version {have}, event is {got}")
+        self.aggregate_id = aggregate_id
+        self.have = have
+        self.got = got
+
+
+@dataclass(frozen=True)
+class Projected:
+    """The aggregate's new row, and rows its event adds to child tables (bids)."""
+
+    table: str
+    row: Row
+    children: list[tuple[str, Row]] = field(default_factory=list)
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def project(envelope: Envelope, current: Row | None) -> Projected | None:
+    """Apply one event to its aggregate's row. None: already applied (a redelivery)."""
+    table = TABLE_BY_AGGREGATE[envelope["aggregate_type"]]
+    version = int(envelope["aggregate_version"])
+    have = 0 if current is None else int(current["version"])
+    if version <= have:
+        return None
+    if version != have + 1:
+        raise VersionGap(envelope["aggregate_id"], have, version)
+    handler = _HANDLERS[envelope["type"]]
+    row: Row = {} if current is None else dict(current)
+    children = handler(row, envelope["data"], envelope)
+    row["version"] = version
+    row["position"] = int(envelope["position"])
+    row["updated_at"] = parse_time(envelope["occurred_at"])
+    return Projected(table, row, children)
+
+
+Handler = Callable[[Row, dict[str, Any], Envelope], list[tuple[str, Row]]]
+
+
+def _product_registered(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    row.update(
+        id=env["aggregate_id"],
+        sku=data["sku"],
+        serial_number=data["serial_number"],
+        name=data["name"],
+        manufacturer=data["manufacturer"],
+        owner_id=data["owner_id"],
+        verification_status="UNVERIFIED",
+        latest_verification_id=None,
+        valid_certificate_id=None,
+        open_auction_id=None,
+        registered_at=parse_time(env["occurred_at"]),
+    )
+    return []
+
+
+def _product_status(row: Row, data: dict[str, Any], _: Envelope) -> list[tuple[str, Row]]:
+    row.update(verification_status=data["status"], latest_verification_id=data["verification_id"])
+    return []
+
+
+def _product_certified(row: Row, data: dict[str, Any], _: Envelope) -> list[tuple[str, Row]]:
+    row["valid_certificate_id"] = data["certificate_id"]
+    return []
+
+
+def _product_certificate_withdrawn(
+    row: Row, _data: dict[str, Any], _env: Envelope
+) -> list[tuple[str, Row]]:
+    row["valid_certificate_id"] = None
+    return []
+
+
+def _product_listed(row: Row, data: dict[str, Any], _: Envelope) -> list[tuple[str, Row]]:
+    row["open_auction_id"] = data["auction_id"]
+    return []
+
+
+def _product_unlisted(row: Row, _data: dict[str, Any], _env: Envelope) -> list[tuple[str, Row]]:
+    row["open_auction_id"] = None
+    return []
+
+
+def _product_transferred(row: Row, data: dict[str, Any], _: Envelope) -> list[tuple[str, Row]]:
+    row.update(owner_id=data["new_owner_id"], open_auction_id=None)
+    return []
+
+
+def _verification_requested(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    row.update(
+        id=env["aggregate_id"],
+        product_id=data["product_id"],
+        requested_by=data["requested_by"],
+        image_hashes=list(data["image_hashes"]),
+        notes=data["notes"],
+        stage="AWAITING_AI",
+        ai_score=None,
+        ai_model_name=None,
+        ai_model_version=None,
+        ai_model_sha256=None,
+        verdict=None,
+        inspector_id=None,
+        inspection_notes=None,
+        requested_at=parse_time(env["occurred_at"]),
+        concluded_at=None,
+    )
+    return []
+
+
+def _ai_assessed(row: Row, data: dict[str, Any], _: Envelope) -> list[tuple[str, Row]]:
+    row.update(
+        stage="AWAITING_INSPECTION",
+        ai_score=Decimal(data["authenticity_score"]),
+        ai_model_name=data["model_name"],
+        ai_model_version=data["model_version"],
+        ai_model_sha256=data["model_sha256"],
+    )
+    return []
+
+
+def _inspected(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    row.update(
+        stage="CONCLUDED",
+        verdict=data["verdict"],
+        inspector_id=data["inspector_id"],
+        inspection_notes=data["notes"],
+        concluded_at=parse_time(env["occurred_at"]),
+    )
+    return []
+
+
+def _certificate_issued(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    row.update(
+        id=env["aggregate_id"],
+        product_id=data["product_id"],
+        verification_id=data["verification_id"],
+        sku=data["sku"],
+        serial_number=data["serial_number"],
+        manufacturer=data["manufacturer"],
+        product_name=data["product_name"],
+        verdict=data["verdict"],
+        inspector_id=data["inspector_id"],
+        ai_score=money(data["ai_score"]),
+        ai_model_name=data["ai_model_name"],
+        ai_model_version=data["ai_model_version"],
+        issued_by=data["issued_by"],
+        status="VALID",
+        issued_at=parse_time(env["occurred_at"]),
+        revoked_at=None,
+        revoked_by=None,
+        revocation_reason=None,
+    )
+    return []
+
+
+def _certificate_revoked(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    row.update(
+        status="REVOKED",
+        revoked_at=parse_time(env["occurred_at"]),
+        revoked_by=data["revoked_by"],
+        revocation_reason=data["reason"],
+    )
+    return []
+
+
+def _auction_opened(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    row.update(
+        id=env["aggregate_id"],
+        product_id=data["product_id"],
+        seller_id=data["seller_id"],
+        status="OPEN",
+        reserve_price=Decimal(data["reserve_price"]),
+        min_increment=Decimal(data["min_increment"]),
+        currency=data["currency"],
+        starts_at=parse_time(data["starts_at"]),
+        ends_at=parse_time(data["ends_at"]),
+        extension_window_seconds=int(data["extension_window_seconds"]),
+        extension_seconds=int(data["extension_seconds"]),
+        highest_amount=None,
+        highest_bidder_id=None,
+        highest_bid_id=None,
+        bid_count=0,
+        winner_id=None,
+        opened_at=parse_time(env["occurred_at"]),
+        closed_at=None,
+    )
+    return []
+
+
+def _bid_placed(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    amount = Decimal(data["amount"])
+    row.update(
+        highest_amount=amount,
+        highest_bidder_id=data["bidder_id"],
+        highest_bid_id=data["bid_id"],
+        bid_count=int(row["bid_count"]) + 1,
+    )
+    bid: Row = {
+        "id": data["bid_id"],
+        "auction_id": env["aggregate_id"],
+        "bidder_id": data["bidder_id"],
+        "amount": amount,
+        "currency": data["currency"],
+        "placed_at": parse_time(env["occurred_at"]),
+        "auction_version": int(env["aggregate_version"]),
+        "position": int(env["position"]),
+    }
+    return [("bids", bid)]
+
+
+def _auction_extended(row: Row, data: dict[str, Any], _: Envelope) -> list[tuple[str, Row]]:
+    row["ends_at"] = parse_time(data["ends_at"])
+    return []
+
+
+def _auction_closed(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    row.update(
+        status="CLOSED", winner_id=data["winner_id"], closed_at=parse_time(env["occurred_at"])
+    )
+    return []
+
+
+def _auction_cancelled(row: Row, _data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
+    row.update(status="CANCELLED", closed_at=parse_time(env["occurred_at"]))
+    return []
+
+
+_HANDLERS: dict[str, Handler] = {
+    "ProductRegistered": _product_registered,
+    "ProductVerificationStatusChanged": _product_status,
+    "ProductCertified": _product_certified,
+    "ProductCertificateWithdrawn": _product_certificate_withdrawn,
+    "ProductListed": _product_listed,
+    "ProductUnlisted": _product_unlisted,
+    "ProductOwnershipTransferred": _product_transferred,
+    "VerificationRequested": _verification_requested,
+    "AIAssessmentRecorded": _ai_assessed,
+    "InspectionRecorded": _inspected,
+    "CertificateIssued": _certificate_issued,
+    "CertificateRevoked": _certificate_revoked,
+    "AuctionOpened": _auction_opened,
+    "BidPlaced": _bid_placed,
+    "AuctionExtended": _auction_extended,
+    "AuctionClosed": _auction_closed,
+    "AuctionCancelled": _auction_cancelled,
+}
+
+
+def handled_event_types() -> frozenset[str]:
+    return frozenset(_HANDLERS)

@@ -1,0 +1,156 @@
+"""The SQL read model's tables. They live in one PostgreSQL schema (`read_model`), so a
+rebuild can fill a fresh schema and swap it in with two renames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LIVE_SCHEMA = "read_model"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, SQL type), primary key first
+    indexes: tuple[str, ...] = ()  # column lists, e.g. "status, ends_at, id"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+
+_ROW_END = (
+    ("updated_at", "timestamptz NOT NULL"),
+    ("version", "integer NOT NULL"),
+    ("position", "bigint NOT NULL"),
+)
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "products",
+        (
+            ("id", "uuid PRIMARY KEY"),
+            ("sku", "text NOT NULL"),
+            ("serial_number", "text NOT NULL"),
+            ("name", "text NOT NULL"),
+            ("manufacturer", "text NOT NULL"),
+            ("owner_id", "text NOT NULL"),
+            ("verification_status", "text NOT NULL"),
+            ("latest_verification_id", "uuid"),
+            ("valid_certificate_id", "uuid"),
+            ("open_auction_id", "uuid"),
+            ("registered_at", "timestamptz NOT NULL"),
+            *_ROW_END,
+        ),
+        # products(first, after, verificationStatus, manufacturer): cursor on (registered_at, id)
+        (
+            "registered_at, id",
+            "verification_status, registered_at, id",
+            "manufacturer, registered_at, id",
+        ),
+    ),
+    Table(
+        "verifications",
+        (
+            ("id", "uuid PRIMARY KEY"),
+            ("product_id", "uuid NOT NULL"),
+            ("requested_by", "text NOT NULL"),
+            ("image_hashes", "text[] NOT NULL"),
+            ("notes", "text NOT NULL"),
+            ("stage", "text NOT NULL"),
+            ("ai_score", "numeric"),
+            ("ai_model_name", "text"),
+            ("ai_model_version", "text"),
+            ("ai_model_sha256", "text"),
+            ("verdict", "text"),
+            ("inspector_id", "text"),
+            ("inspection_notes", "text"),
+            ("requested_at", "timestamptz NOT NULL"),
+            ("concluded_at", "timestamptz"),
+            *_ROW_END,
+        ),
+        ("product_id, requested_at",),
+    ),
+    Table(
+        "certificates",
+        (
+            ("id", "uuid PRIMARY KEY"),
+            ("product_id", "uuid NOT NULL"),
+            ("verification_id", "uuid NOT NULL"),
+            ("sku", "text NOT NULL"),
+            ("serial_number", "text NOT NULL"),
+            ("manufacturer", "text NOT NULL"),
+            ("product_name", "text NOT NULL"),
+            ("verdict", "text NOT NULL"),
+            ("inspector_id", "text NOT NULL"),
+            ("ai_score", "numeric"),
+            ("ai_model_name", "text"),
+            ("ai_model_version", "text"),
+            ("issued_by", "text NOT NULL"),
+            ("status", "text NOT NULL"),
+            ("issued_at", "timestamptz NOT NULL"),
+            ("revoked_at", "timestamptz"),
+            ("revoked_by", "text"),
+            ("revocation_reason", "text"),
+            *_ROW_END,
+        ),
+        ("product_id, issued_at",),
+    ),
+    Table(
+        "auctions",
+        (
+            ("id", "uuid PRIMARY KEY"),
+            ("product_id", "uuid NOT NULL"),
+            ("seller_id", "text NOT NULL"),
+            ("status", "text NOT NULL"),
+            ("reserve_price", "numeric(16,2) NOT NULL"),
+            ("min_increment", "numeric(16,2) NOT NULL"),
+            ("currency", "text NOT NULL"),
+            ("starts_at", "timestamptz NOT NULL"),
+            ("ends_at", "timestamptz NOT NULL"),
+            ("extension_window_seconds", "integer NOT NULL"),
+            ("extension_seconds", "integer NOT NULL"),
+            ("highest_amount", "numeric(16,2)"),
+            ("highest_bidder_id", "text"),
+            ("highest_bid_id", "uuid"),
+            ("bid_count", "integer NOT NULL"),
+            ("winner_id", "text"),
+            ("opened_at", "timestamptz NOT NULL"),
+            ("closed_at", "timestamptz"),
+            *_ROW_END,
+        ),
+        # auctions(status, first, after): cursor on (opened_at, id) within a status
+        ("status, opened_at, id", "product_id"),
+    ),
+    Table(
+        "bids",
+        (
+            ("id", "uuid PRIMARY KEY"),
+            ("auction_id", "uuid NOT NULL"),
+            ("bidder_id", "text NOT NULL"),
+            ("amount", "numeric(16,2) NOT NULL"),
+            ("currency", "text NOT NULL"),
+            ("placed_at", "timestamptz NOT NULL"),
+            ("auction_version", "integer NOT NULL"),
+            ("position", "bigint NOT NULL"),
+        ),
+        # Auction.bids(first): highest first
+        ("auction_id, amount DESC",),
+    ),
+)
+
+TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def create_statements(schema: str) -> list[str]:
+    """DDL for every table and index in `schema` (idempotent). Names are ours, never input."""
+    statements = [f'CREATE SCHEMA IF NOT EXISTS "{schema}"']
+    for table in TABLES:
+        columns = ", ".join(f"{name} {kind}" for name, kind in table.columns)
+        statements.append(f'CREATE TABLE IF NOT EXISTS "{schema}".{table.name} ({columns})')
+        for number, index in enumerate(table.indexes):
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {table.name}_ix{number} "
+                f'ON "{schema}".{table.name} ({index})'
+            )
+    return statements

@@ -1,0 +1,119 @@
+"""The Faust app of `verachain worker`: the read-model projection agent.
+
+Faust's defaults make a group join take ~30 s against Tansu; the session, heartbeat and
+rebalance timeouts below bring it to a few seconds (FINDINGS.md)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from infra.bootstrap import NotConfigured, build_event_store
+from infra.settings import Settings
+from streams.dead_letters import DeadLetters
+from streams.history_reader import aggregate_history
+from streams.projection_metrics import ProjectionMetrics
+from streams.projector import Projector
+from streams.redis_projection import RedisProjection
+from streams.sql_projection import SqlProjection
+from streams.topics import PROJECTION_DEAD_LETTERS, event_topics
+
+log = logging.getLogger(__name__)
+
+APP_ID = "verachain-projections"
+
+
+def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
+    if not settings.kafka_bootstrap:
+        raise NotConfigured("VERACHAIN_KAFKA_BOOTSTRAP is not set (or run `verachain dev`)")
+    if not settings.database_url or not settings.redis_url:
+        raise NotConfigured("VERACHAIN_DATABASE_URL and VERACHAIN_REDIS_URL must be set")
+    app = faust.App(
+        settings.worker_group or APP_ID,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        datadir=str(settings.data_dir / "faust"),
+        topic_partitions=settings.kafka_partitions,
+        topic_allow_declare=False,  # the relay and `verachain topics create` own the topics
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=6,
+        broker_heartbeat_interval=1,
+        broker_rebalance_timeout=8,
+        producer_acks=-1,
+    )
+    events = app.topic(*event_topics(), value_type=bytes, key_type=bytes)
+    dead_letter_topic = app.topic(PROJECTION_DEAD_LETTERS, value_type=bytes, key_type=bytes)
+    metrics = ProjectionMetrics(registry)
+
+    # One actor per worker (concurrency=1): each partition's events are applied strictly
+    # in order, one at a time; more throughput comes from more partitions and workers.
+    @app.agent(events, concurrency=1)
+    async def project_events(stream: Any) -> AsyncIterator[None]:
+        async with projection_resources(settings, metrics, dead_letter_topic) as projector:
+            async for message in stream:
+                await projector.handle(message)
+                yield None
+
+    return app
+
+
+class _Resources:
+    def __init__(
+        self, settings: Settings, metrics: ProjectionMetrics, dead_letter_topic: Any
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.dead_letter_topic = dead_letter_topic
+        self.pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self.redis: Redis | None = None
+        self.store: Any = None
+
+    async def __aenter__(self) -> Projector:
+        assert self.settings.database_url is not None
+        assert self.settings.redis_url is not None
+        self.pool = AsyncConnectionPool(
+            self.settings.database_url, min_size=1, max_size=4, open=False
+        )
+        await self.pool.open(wait=True)
+        self.redis = Redis.from_url(self.settings.redis_url)
+        self.store = build_event_store(self.settings)
+        store = self.store
+
+        async def repair(aggregate_id: str, after: int, up_to: int) -> list[dict[str, Any]]:
+            history: list[dict[str, Any]] = await aggregate_history(
+                store, aggregate_id, after, up_to
+            )
+            return history
+
+        async def publish(key: bytes, value: bytes) -> None:
+            await self.dead_letter_topic.send(key=key, value=value)
+
+        sql = SqlProjection(self.pool, repair)
+        await sql.ensure_schema()
+        dead_letters = DeadLetters(self.pool, publish)
+        await dead_letters.ensure_table()
+        return Projector(sql, RedisProjection(self.redis), dead_letters, self.metrics)
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.pool is not None:
+            await self.pool.close()
+        if self.store is not None:
+            self.store.close()
+
+
+def projection_resources(
+    settings: Settings, metrics: ProjectionMetrics, dead_letter_topic: Any
+) -> _Resources:
+    return _Resources(settings, metrics, dead_letter_topic)
