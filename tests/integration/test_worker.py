@@ -144,3 +144,68 @@ async def test_two_workers_project_the_store_into_sql_and_redis(
             except subprocess.TimeoutExpired:
                 process.kill()
         await live.aclose()
+
+
+async def test_a_poison_event_is_dead_lettered_not_skipped(
+    test_database: TestDatabase, kafka: KafkaTarget, redis_url: str, tmp_path: Path
+) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from infra.cli.topics_command import create_topics
+    from streams.topics import PROJECTION_DEAD_LETTERS
+    from tests.support.kafka import read_all
+
+    await create_topics(kafka.bootstrap, 6)
+    marker = f"poison-{uuid.uuid4().hex[:8]}"
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            "verachain.auction.events", key=marker.encode(), value=b"{not json"
+        )
+        await producer.send_and_wait(
+            "verachain.auction.events",
+            key=marker.encode(),
+            value=json.dumps({"type": "NoSuchEvent", "aggregate_id": marker}).encode(),
+        )
+    finally:
+        await producer.stop()
+    (tmp_path / "w").mkdir()
+    process, port = start_worker(
+        test_database, kafka, redis_url, f"test-{uuid.uuid4().hex[:8]}", tmp_path / "w"
+    )
+    try:
+        rows: list[Any] = []
+        for _ in range(300):
+            with psycopg.connect(test_database.url) as conn:
+                exists = conn.execute(
+                    "SELECT to_regclass('verachain_projection_dead_letters')"
+                ).fetchone()
+                if exists and exists[0]:
+                    rows = conn.execute(
+                        "SELECT error, aggregate_id FROM verachain_projection_dead_letters "
+                        "WHERE message::text LIKE %s OR aggregate_id = %s",
+                        ("%" + b"{not json".hex() + "%", marker),
+                    ).fetchall()
+            if len(rows) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        errors = sorted(str(r[0]) for r in rows)
+        assert len(errors) == 2, errors
+        assert any("not JSON" in e for e in errors)
+        assert any("NoSuchEvent" in e for e in errors)
+        text = await asyncio.to_thread(_metrics_text, port)
+        assert "verachain_projection_dead_letters_total 2.0" in text
+        dead = await read_all(kafka.bootstrap, [PROJECTION_DEAD_LETTERS], expect_at_least=2)
+        assert len(dead) >= 2
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _metrics_text(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return str(response.read().decode())
