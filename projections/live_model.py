@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +67,11 @@ _AUCTION_KINDS = {
 }
 
 
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC whatever the database session's time zone was."""
+    return moment.astimezone(UTC).isoformat()
+
+
 def cents(amount: Decimal) -> int:
     return int(amount * 100)
 
@@ -78,7 +84,7 @@ def auction_fields(row: Row) -> dict[str, str]:
         "highest_amount": "" if row["highest_amount"] is None else str(row["highest_amount"]),
         "highest_bidder_id": row["highest_bidder_id"] or "",
         "bid_count": str(row["bid_count"]),
-        "ends_at": row["ends_at"].isoformat(),
+        "ends_at": utc_iso(row["ends_at"]),
         "version": str(row["version"]),
         "position": str(row["position"]),
     }
@@ -113,7 +119,7 @@ def live_update(envelope: Envelope, row: Row) -> LiveUpdate | None:
                     if amount is None
                     else {"amount": amount, "currency": row["currency"]},
                     "bidderId": data.get("bidder_id") or data.get("winner_id"),
-                    "endsAt": row["ends_at"].isoformat(),
+                    "endsAt": utc_iso(row["ends_at"]),
                     "status": row["status"],
                     "bidCount": row["bid_count"],
                     "position": int(envelope["position"]),

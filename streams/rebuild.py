@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -180,17 +179,14 @@ def rebuild_read_models(
 def _write_beside(
     conn: psycopg.Connection[Any] | None, redis: RedisRebuild | None, fold: ReadModelFold
 ) -> None:
-    """Fill read_model_next and the temporary Redis keys. The SQL side runs in a thread:
-    much of its time is PostgreSQL's (COPY, indexes, ANALYZE), while encoding the Redis
-    commands is Python's, so the two overlap. Both only read the fold."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        filling = pool.submit(fill_next_schema, conn, fold) if conn is not None else None
-        if redis is not None:
-            redis.clear_temporary()
-            redis.write_temporary(fold.live_states())
-            redis.list_live_keys()
-        if filling is not None:
-            filling.result()
+    """Fill read_model_next and the temporary Redis keys. (Doing both at once in two
+    threads saved nothing measurable: both sides are mostly Python holding the GIL.)"""
+    if conn is not None:
+        fill_next_schema(conn, fold)
+    if redis is not None:
+        redis.clear_temporary()
+        redis.write_temporary(fold.live_states())
+        redis.list_live_keys()
 
 
 def _catch_up(store: EventStore, fold: ReadModelFold, targets: _Targets) -> int:

@@ -63,12 +63,6 @@ def read_model_keys(client: Redis, prefix: str) -> Iterator[str]:
             yield key
 
 
-def _encodable(fields: dict[str, str]) -> dict[FieldT, EncodableT]:
-    encodable: dict[FieldT, EncodableT] = {}
-    encodable.update(fields)
-    return encodable
-
-
 class RedisRebuild:
     def __init__(self, client: Redis, prefix: str = PREFIX) -> None:
         self.client = client
@@ -147,3 +141,9 @@ class RedisRebuild:
             keys = [state.key(self.prefix), state.bids_key(self.prefix) or ""]
             written += int(self._guarded(keys=keys, args=args))
         return written
+
+
+def _encodable(fields: dict[str, str]) -> dict[FieldT, EncodableT]:
+    encodable: dict[FieldT, EncodableT] = {}
+    encodable.update(fields)
+    return encodable
