@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from types import TracebackType
 
 import click
@@ -20,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from infra.bootstrap import NotConfigured, build_event_store
+from infra.projection_status import projection_status
 from infra.settings import Settings
 from projections.live_model import PREFIX
 from streams.read_model_check import CheckReport, check_read_models
@@ -130,6 +132,39 @@ def check(
     _print_report(Console(), report, limit)
     if not report.clean:
         ctx.exit(EXIT_DIFFERENCES)
+
+
+@projections.command("status")
+def status() -> None:
+    """Each projection's lag behind the store, and the dead letters (exit 1 if any)."""
+    settings = Settings.from_env()
+    if not settings.database_url:
+        raise NotConfigured("VERACHAIN_DATABASE_URL is not set")
+    report = projection_status(settings.database_url)
+    console = Console()
+    console.print(f"store head position        {report.store_head}")
+    console.print(
+        f"relay                      published {report.relay_position}, "
+        f"lag {max(0, report.store_head - report.relay_position)} events"
+    )
+    console.print(
+        f"read model (SQL + Redis)   {report.read_model_lagging_aggregates} aggregates behind"
+    )
+    console.print(f"dead letters               {report.dead_letter_count}")
+    if report.recent_dead_letters:
+        table = Table(title="most recent dead letters")
+        for column in ("recorded", "type", "position", "aggregate", "error"):
+            table.add_column(column, overflow="fold")
+        for letter in report.recent_dead_letters:
+            table.add_row(
+                letter.recorded_at,
+                letter.event_type or "-",
+                str(letter.position or "-"),
+                letter.aggregate_id or "-",
+                letter.error,
+            )
+        console.print(table)
+    sys.exit(1 if report.dead_letter_count else 0)
 
 
 def _redis(settings: Settings) -> Redis:

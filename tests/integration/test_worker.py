@@ -198,6 +198,22 @@ async def test_a_poison_event_is_dead_lettered_not_skipped(
         assert "verachain_projection_dead_letters_total 2.0" in text
         dead = await read_all(kafka.bootstrap, [PROJECTION_DEAD_LETTERS], expect_at_least=2)
         assert len(dead) >= 2
+        shown = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "infra.cli", "projections", "status"],
+            env={
+                **os.environ,
+                "VERACHAIN_DATABASE_URL": test_database.url,
+                "PYTHONPATH": REPO_ROOT,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert shown.returncode == 1, shown.stderr  # dead letters present: a check failed
+        assert "dead letters" in shown.stdout
+        assert "NoSuchEvent" in shown.stdout
     finally:
         process.send_signal(signal.SIGTERM)
         try:
