@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from infra.bench.environment import bench_broker, bench_database
+from infra.bench.rebuild_bench import bench_redis, run_rebuild_bench
 from infra.bench.relay_bench import TARGET_EVENTS_PER_S, run_relay_bench
 from infra.bench.write_bench import (
     BidPicker,
@@ -51,6 +52,37 @@ def bench_write(as_json: bool, clients: int, auctions: int, seconds: float) -> N
     else:
         _print(summary)
     sys.exit(0 if summary["all_met"] else 1)
+
+
+@bench.command("rebuild")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--events", default=200_000, show_default=True, type=click.IntRange(1_000, 5_000_000))
+def bench_rebuild(as_json: bool, events: int) -> None:
+    """Rebuild rate of the SQL and Redis read models over a freshly seeded store."""
+    with (
+        bench_database(Settings.from_env()) as (settings, origin),
+        bench_redis(settings) as (redis, redis_origin),
+    ):
+        console = Console(stderr=True, quiet=as_json)
+        with _progress(console) as progress:
+            seeding = progress.add_task("seeding the store", total=events)
+            summary = run_rebuild_bench(
+                settings,
+                events,
+                redis,
+                lambda _phase, done: progress.update(seeding, completed=done),
+            )
+    summary["postgres"] = origin
+    summary["redis"] = redis_origin
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        Console().print(
+            f"rebuilt {summary['rebuilt']} over {summary['events']} events in "
+            f"{summary['seconds']} s: {summary['events_per_s']} events/s "
+            f"(target {summary['target_events_per_s']})"
+        )
+    sys.exit(0 if summary["met"] else 1)
 
 
 @bench.command("relay")
