@@ -1,0 +1,103 @@
+"""A projection worker killed with SIGKILL mid-stream: its replacement converges the read
+models to the store, nothing lost and nothing applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry
+
+from commands.actor import Actor, Role
+from commands.bus import CommandBus
+from commands.messages import PlaceBid
+from commands.store import EventStore
+from infra.read_model_status import read_model_lag
+from infra.relay_runner import run_relay
+from infra.scenario import open_auctions
+from projections.live_model import auction_key
+from tests.integration.test_worker import start_worker
+from tests.support.database import TestDatabase
+from tests.support.kafka import KafkaTarget
+from tests.support.read_model import wait_until_projected
+
+
+async def test_a_worker_killed_mid_stream_is_replaced_without_loss(
+    test_database: TestDatabase,
+    store: EventStore,
+    bus: CommandBus,
+    kafka: KafkaTarget,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    settings = test_database.settings(relay_metrics_port=0).with_kafka(
+        kafka.bootstrap, embedded=kafka.embedded
+    )
+    opened = await open_auctions(bus, 6, now=datetime.now(UTC), duration=timedelta(hours=1))
+    bidders = [Actor.of(f"fault-bidder-{i}", Role.BIDDER) for i in range(3)]
+    for step in range(300):
+        auction = opened[step % len(opened)]
+        amount = auction.reserve + Decimal(step // len(opened)) * auction.increment
+        await bus.dispatch(
+            PlaceBid(auction_id=auction.auction_id, amount=amount), bidders[step % 3]
+        )
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first, _ = start_worker(test_database, kafka, redis_url, group, tmp_path / "first")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        # Kill it while it is part-way through the backlog.
+        before = await asyncio.to_thread(read_model_lag, test_database.url)
+        for _ in range(600):
+            lag = await asyncio.to_thread(read_model_lag, test_database.url)
+            if 0 < lag < before or (before <= 0 < lag):
+                break
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        lag_at_kill = await asyncio.to_thread(read_model_lag, test_database.url)
+        assert lag_at_kill > 0, "the worker finished before it could be killed mid-stream"
+        second, _ = start_worker(test_database, kafka, redis_url, group, tmp_path / "second")
+        await wait_until_projected(test_database.url, timeout_s=120)
+
+        live = aioredis.Redis.from_url(redis_url)
+        try:
+            with psycopg.connect(test_database.url) as conn:
+                for auction in opened:
+                    row = conn.execute(
+                        "SELECT bid_count, version, "
+                        "(SELECT count(*) FROM read_model.bids b WHERE b.auction_id = a.id) "
+                        "FROM read_model.auctions a WHERE id = %s",
+                        (auction.auction_id,),
+                    ).fetchone()
+                    assert row is not None
+                    stored = store.load(auction.auction_id)
+                    assert stored is not None
+                    # Every bid applied exactly once: the count, the bid rows and the version.
+                    assert row[0] == row[2] == 50
+                    assert row[1] == stored.version
+                    version = await live.hget(auction_key(str(auction.auction_id)), "version")
+                    assert version is not None
+                    assert int(version) == stored.version
+        finally:
+            await live.aclose()
+    finally:
+        stop.set()
+        await relay
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
