@@ -71,6 +71,69 @@ class Projector:
                 self.metrics.applied_position.set(int(envelope["position"]))
             return
 
+    async def handle_batch(self, messages: list[bytes]) -> None:
+        """Apply many messages in one transaction; poison ones are dead-lettered alone."""
+        envelopes: list[Envelope] = []
+        valid: list[bytes] = []
+        for message in messages:
+            try:
+                envelopes.append(self._decode(message))
+                valid.append(message)
+            except PoisonEvent as e:
+                self.metrics.dead_letters.inc()
+                await self.dead_letters.record(message, e)
+        if not envelopes:
+            return
+        backoff = 0.1
+        while True:
+            try:
+                result = await self.sql.apply_batch(envelopes, after_batch=self._update_live_batch)
+            except TRANSIENT as e:
+                log.warning("projection waiting for its services (%s); retrying", e)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
+            except Exception:
+                # Something in the batch cannot be applied: go one by one, so that only the
+                # event at fault is dead-lettered and every other one is applied.
+                log.exception("a batch failed; applying its events one at a time")
+                for message in valid:
+                    await self.handle(message)
+                return
+            break
+        self.metrics.outcomes.labels(Outcome.APPLIED.value).inc(result.applied)
+        self.metrics.outcomes.labels(Outcome.DUPLICATE.value).inc(result.duplicates)
+        self.metrics.outcomes.labels(Outcome.REPAIRED.value).inc(result.repaired)
+        self.metrics.applied_position.set(max(int(e["position"]) for e in envelopes))
+
+    async def _update_live_batch(
+        self, conn: AsyncConnection[Any], steps: list[tuple[Envelope, Projected]]
+    ) -> None:
+        pending = [
+            (envelope, update)
+            for envelope, projected in steps
+            if (update := live_update(envelope, projected.row)) is not None
+        ]
+        if not pending:
+            return
+        results = await self.live.apply_many([update for _, update in pending])
+        latest = {update.key: (envelope, update) for envelope, update in pending}
+        gapped = {
+            update.key
+            for (_, update), result in zip(pending, results, strict=True)
+            if result == GAP
+        }
+        for key in gapped:
+            # Redis lost this aggregate's state: write its latest whole state instead.
+            envelope, update = latest[key]
+            self.metrics.live_resets.inc()
+            if update.bids_key is not None:
+                await self.live.replace_top_bids(
+                    update.bids_key,
+                    await _top_bids(conn, self.sql.schema, envelope["aggregate_id"]),
+                )
+            await self.live.apply(update, reset=True)
+
     def _decode(self, message: bytes) -> Envelope:
         try:
             envelope = json.loads(message)

@@ -45,19 +45,17 @@ class RedisProjection:
 
     async def apply(self, update: LiveUpdate, *, reset: bool = False) -> int:
         """Apply one update atomically; 1 applied, 0 duplicate, -1 gap."""
-        args: list[Any] = [
-            update.version,
-            update.channel or "",
-            update.message or "",
-            update.top_bid[0] if update.top_bid else "",
-            update.top_bid[1] if update.top_bid else 0,
-            TOP_BIDS_KEPT,
-            "reset" if reset else "guarded",
-        ]
-        for name, value in update.fields.items():
-            args.extend((name, value))
         keys = [update.key, update.bids_key or ""]
-        return int(await self._script(keys=keys, args=args))
+        return int(await self._script(keys=keys, args=_args(update, reset=reset)))
+
+    async def apply_many(self, updates: list[LiveUpdate]) -> list[int]:
+        """Apply updates in order, in one round trip (a pipeline of the same script)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for update in updates:
+                await self._script(
+                    keys=[update.key, update.bids_key or ""], args=_args(update), client=pipe
+                )
+            return [int(r) for r in await pipe.execute()]
 
     async def replace_top_bids(self, bids_key: str, members: list[tuple[str, int]]) -> None:
         """Rewrite an auction's top-bids set (after Redis lost it: it keeps nothing on disk)."""
@@ -66,3 +64,18 @@ class RedisProjection:
             if members:
                 pipe.zadd(bids_key, dict(members))
             await pipe.execute()
+
+
+def _args(update: LiveUpdate, *, reset: bool = False) -> list[Any]:
+    args: list[Any] = [
+        update.version,
+        update.channel or "",
+        update.message or "",
+        update.top_bid[0] if update.top_bid else "",
+        update.top_bid[1] if update.top_bid else 0,
+        TOP_BIDS_KEPT,
+        "reset" if reset else "guarded",
+    ]
+    for name, value in update.fields.items():
+        args.extend((name, value))
+    return args

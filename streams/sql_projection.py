@@ -34,6 +34,17 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class BatchApplied:
+    applied: int
+    duplicates: int
+    repaired: int
+
+
+# Called inside the batch's transaction with every applied (envelope, projection), in order.
+AfterBatch = Callable[[AsyncConnection[Any], list[tuple[Envelope, Projected]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class Applied:
     outcome: Outcome
     projected: list[tuple[Envelope, Projected]]
@@ -85,6 +96,83 @@ class SqlProjection:
             if after_apply is not None:
                 await after_apply(conn, envelope, projected)
             return Applied(Outcome.APPLIED, [(envelope, projected)])
+
+    async def apply_batch(
+        self, envelopes: list[Envelope], after_batch: AfterBatch | None = None
+    ) -> BatchApplied:
+        """Apply many envelopes (in order) in one transaction: rows read once, folded in
+        memory, written once. What makes a worker fast: one commit per batch, not per event."""
+        steps: list[tuple[Envelope, Projected]] = []
+        duplicates = repaired = 0
+        async with self.pool.connection() as conn, conn.transaction():
+            rows = await self._current_rows(conn, envelopes)
+            for envelope in envelopes:
+                aggregate_id = envelope["aggregate_id"]
+                try:
+                    projected = project(envelope, rows.get(aggregate_id))
+                except VersionGap as gap:
+                    repaired += 1
+                    missing = await self.repair_read(gap.aggregate_id, gap.have, gap.got - 1)
+                    for earlier in missing:
+                        step = project(earlier, rows.get(aggregate_id))
+                        if step is not None:
+                            rows[aggregate_id] = step.row
+                            steps.append((earlier, step))
+                    projected = project(envelope, rows.get(aggregate_id))
+                if projected is None:
+                    duplicates += 1
+                    continue
+                rows[aggregate_id] = projected.row
+                steps.append((envelope, projected))
+            await self._write_many(conn, steps)
+            if after_batch is not None and steps:
+                await after_batch(conn, steps)
+        return BatchApplied(len(steps), duplicates, repaired)
+
+    async def _current_rows(
+        self, conn: AsyncConnection[Any], envelopes: list[Envelope]
+    ) -> dict[str, Row | None]:
+        """Lock and read every row the batch touches: tables in a fixed order, ids sorted,
+        so two workers briefly sharing aggregates during a rebalance cannot deadlock."""
+        ids: dict[str, set[str]] = {}
+        for envelope in envelopes:
+            table = TABLE_BY_AGGREGATE[envelope["aggregate_type"]]
+            ids.setdefault(table, set()).add(envelope["aggregate_id"])
+        rows: dict[str, Row | None] = {}
+        for table in sorted(ids):
+            query = sql.SQL("SELECT * FROM {}.{} WHERE id = ANY(%s) ORDER BY id FOR UPDATE").format(
+                sql.Identifier(self.schema), sql.Identifier(table)
+            )
+            async with conn.cursor(row_factory=dict_row) as cursor:
+                await cursor.execute(query, (sorted(ids[table]),))
+                for row in await cursor.fetchall():
+                    rows[str(row["id"])] = {k: _from_db(v) for k, v in row.items()}
+        return rows
+
+    async def _write_many(
+        self, conn: AsyncConnection[Any], steps: list[tuple[Envelope, Projected]]
+    ) -> None:
+        latest: dict[tuple[str, str], Row] = {}
+        children: dict[str, list[Row]] = {}
+        for _, projected in steps:
+            latest[(projected.table, str(projected.row["id"]))] = projected.row
+            for child_table, child in projected.children:
+                children.setdefault(child_table, []).append(child)
+        by_table: dict[str, list[Row]] = {}
+        for (table_name, _), row in latest.items():
+            by_table.setdefault(table_name, []).append(row)
+        async with conn.cursor() as cursor:
+            for table_name, table_rows in by_table.items():
+                table = TABLE_BY_NAME[table_name]
+                await cursor.executemany(
+                    self._upsert(table), [[r[c] for c in table.column_names] for r in table_rows]
+                )
+            for table_name, child_rows in children.items():
+                table = TABLE_BY_NAME[table_name]
+                await cursor.executemany(
+                    self._insert_ignore(table),
+                    [[r[c] for c in table.column_names] for r in child_rows],
+                )
 
     async def _current(
         self, conn: AsyncConnection[Any], table: Table, aggregate_id: str

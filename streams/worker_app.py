@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.settings import Settings
 from streams.dead_letters import DeadLetters
+from streams.faust_fetch_wait import limit_fetch_wait
 from streams.history_reader import aggregate_history
 from streams.projection_metrics import ProjectionMetrics
 from streams.projector import Projector
@@ -28,6 +29,9 @@ from streams.topics import PROJECTION_DEAD_LETTERS, event_topics
 log = logging.getLogger(__name__)
 
 APP_ID = "verachain-projections"
+BATCH = 500
+FETCH_MAX_WAIT_MS = 50
+BATCH_WINDOW_S = 0.01
 
 
 def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
@@ -35,6 +39,7 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
         raise NotConfigured("VERACHAIN_KAFKA_BOOTSTRAP is not set (or run `verachain dev`)")
     if not settings.database_url or not settings.redis_url:
         raise NotConfigured("VERACHAIN_DATABASE_URL and VERACHAIN_REDIS_URL must be set")
+    limit_fetch_wait(FETCH_MAX_WAIT_MS)
     app = faust.App(
         settings.worker_group or APP_ID,
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -60,8 +65,9 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
     @app.agent(events, concurrency=1)
     async def project_events(stream: Any) -> AsyncIterator[None]:
         async with projection_resources(settings, metrics, dead_letter_topic) as projector:
-            async for message in stream:
-                await projector.handle(message)
+            # Up to BATCH events (or what arrived within BATCH_WINDOW_S) per transaction.
+            async for messages in stream.take(BATCH, within=BATCH_WINDOW_S):
+                await projector.handle_batch(list(messages))
                 yield None
 
     return app

@@ -40,6 +40,16 @@ def bench_redis(settings: Settings) -> Iterator[tuple[Redis, str]]:
             client.close()
 
 
+@contextmanager
+def bench_redis_url(settings: Settings) -> Iterator[Settings]:
+    """Settings with a Redis URL: the configured one, else an embedded server's."""
+    if settings.redis_url:
+        yield settings
+        return
+    with EmbeddedRedis() as server:
+        yield settings.with_redis(server.url)
+
+
 def run_rebuild_bench(
     settings: Settings, events: int, redis: Redis, on_progress: Callable[[str, int], None]
 ) -> dict[str, Any]:

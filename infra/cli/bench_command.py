@@ -15,7 +15,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from infra.bench.environment import bench_broker, bench_database
-from infra.bench.rebuild_bench import bench_redis, run_rebuild_bench
+from infra.bench.pipeline_bench import run_pipeline_bench
+from infra.bench.rebuild_bench import bench_redis, bench_redis_url, run_rebuild_bench
 from infra.bench.relay_bench import TARGET_EVENTS_PER_S, run_relay_bench
 from infra.bench.write_bench import (
     BidPicker,
@@ -82,6 +83,34 @@ def bench_rebuild(as_json: bool, events: int) -> None:
             f"{summary['seconds']} s: {summary['events_per_s']} events/s "
             f"(target {summary['target_events_per_s']})"
         )
+    sys.exit(0 if summary["met"] else 1)
+
+
+@bench.command("pipeline")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--rate", default=1000.0, show_default=True, type=click.FloatRange(1, 20_000))
+@click.option("--seconds", default=30.0, show_default=True, type=click.FloatRange(1, 3600))
+def bench_pipeline(as_json: bool, rate: float, seconds: float) -> None:
+    """Ack → live-update latency at a fixed command rate, and one worker's throughput."""
+    with (
+        bench_database(Settings.from_env()) as (database, origin),
+        bench_broker(database) as (with_broker, broker),
+        bench_redis_url(with_broker) as settings,
+    ):
+        console = Console(stderr=True, quiet=as_json)
+        with _progress(console) as progress:
+            task = progress.add_task("bids at a fixed rate", total=1.0)
+            summary = asyncio.run(
+                run_pipeline_bench(
+                    settings, rate, seconds, lambda _p, done: progress.update(task, completed=done)
+                )
+            )
+    summary["postgres"] = origin
+    summary["broker"] = broker
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        Console().print(summary)
     sys.exit(0 if summary["met"] else 1)
 
 
