@@ -8,21 +8,15 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from commands.actor import Actor, Role
 from commands.bus import CommandBus
-from commands.messages import PlaceBid
 from commands.store import EventStore
 from infra.kafka_broker import EmbeddedBroker
 from infra.relay_runner import run_relay
-from infra.scenario import open_auctions
-from infra.settings import Settings
 from streams.topics import event_topics
 from tests.support.database import TestDatabase
 from tests.support.kafka import KafkaTarget, read_all
@@ -32,32 +26,16 @@ from tests.support.relay_checks import (
     stored_history,
     wait_until_published,
 )
+from tests.support.traffic import drive_traffic, stream_settings
 
 REPO_ROOT = str(Path(__file__).resolve().parents[2])
-
-
-async def drive_traffic(bus: CommandBus, auctions: int = 6, bids: int = 60) -> None:
-    opened = await open_auctions(bus, auctions, now=datetime.now(UTC), duration=timedelta(hours=1))
-    bidders = [Actor.of(f"relay-bidder-{i}", Role.BIDDER) for i in range(4)]
-    for i in range(bids):
-        auction = opened[i % len(opened)]
-        amount = auction.reserve + Decimal(i // len(opened)) * auction.increment
-        await bus.dispatch(PlaceBid(auction_id=auction.auction_id, amount=amount), bidders[i % 4])
-
-
-def relay_settings(
-    database: TestDatabase, bootstrap: str, *, embedded: bool, **overrides: object
-) -> Settings:
-    return database.settings(relay_metrics_port=0, **overrides).with_kafka(
-        bootstrap, embedded=embedded
-    )
 
 
 async def test_the_topics_hold_the_whole_history_valid_and_in_order(
     test_database: TestDatabase, store: EventStore, bus: CommandBus, kafka: KafkaTarget
 ) -> None:
     await drive_traffic(bus)
-    settings = relay_settings(
+    settings = stream_settings(
         test_database, kafka.bootstrap, embedded=kafka.embedded, relay_batch_size=97
     )
     stop = asyncio.Event()
@@ -85,7 +63,7 @@ async def test_a_broker_that_comes_back_empty_gets_the_history_again(
     test_database: TestDatabase, store: EventStore, bus: CommandBus, tmp_path: Path
 ) -> None:
     broker = EmbeddedBroker(log_path=tmp_path / "tansu.log").start()
-    settings = relay_settings(test_database, broker.bootstrap, embedded=True)
+    settings = stream_settings(test_database, broker.bootstrap, embedded=True)
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
     try:

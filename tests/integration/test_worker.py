@@ -32,6 +32,7 @@ from projections.live_model import auction_channel, auction_key
 from tests.support.database import TestDatabase
 from tests.support.kafka import KafkaTarget
 from tests.support.read_model import wait_until_projected
+from tests.support.traffic import stream_settings
 
 REPO_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -77,9 +78,7 @@ async def test_two_workers_project_the_store_into_sql_and_redis(
     tmp_path: Path,
 ) -> None:
     group = f"test-{uuid.uuid4().hex[:8]}"
-    settings = test_database.settings(relay_metrics_port=0).with_kafka(
-        kafka.bootstrap, embedded=kafka.embedded
-    )
+    settings = stream_settings(test_database, kafka.bootstrap, embedded=kafka.embedded)
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
     for i in (1, 2):

@@ -7,26 +7,22 @@ import asyncio
 import signal
 import subprocess
 import uuid
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
-from commands.actor import Actor, Role
 from commands.bus import CommandBus
-from commands.messages import PlaceBid
 from commands.store import EventStore
 from infra.read_model_status import read_model_lag
 from infra.relay_runner import run_relay
-from infra.scenario import open_auctions
 from projections.live_model import auction_key
 from tests.integration.test_worker import start_worker
 from tests.support.database import TestDatabase
 from tests.support.kafka import KafkaTarget
 from tests.support.read_model import wait_until_projected
+from tests.support.traffic import drive_traffic, stream_settings
 
 
 async def test_a_worker_killed_mid_stream_is_replaced_without_loss(
@@ -38,17 +34,8 @@ async def test_a_worker_killed_mid_stream_is_replaced_without_loss(
     tmp_path: Path,
 ) -> None:
     group = f"test-{uuid.uuid4().hex[:8]}"
-    settings = test_database.settings(relay_metrics_port=0).with_kafka(
-        kafka.bootstrap, embedded=kafka.embedded
-    )
-    opened = await open_auctions(bus, 6, now=datetime.now(UTC), duration=timedelta(hours=1))
-    bidders = [Actor.of(f"fault-bidder-{i}", Role.BIDDER) for i in range(3)]
-    for step in range(300):
-        auction = opened[step % len(opened)]
-        amount = auction.reserve + Decimal(step // len(opened)) * auction.increment
-        await bus.dispatch(
-            PlaceBid(auction_id=auction.auction_id, amount=amount), bidders[step % 3]
-        )
+    settings = stream_settings(test_database, kafka.bootstrap, embedded=kafka.embedded)
+    opened = await drive_traffic(bus, auctions=6, bids=300)
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
     (tmp_path / "first").mkdir()
