@@ -18,6 +18,24 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.columns)
 
+    @property
+    def value_types(self) -> tuple[str, ...]:
+        """Each column's type without its constraints ("uuid PRIMARY KEY" -> "uuid")."""
+        return tuple(_value_type(kind) for _, kind in self.columns)
+
+    @property
+    def has_array_column(self) -> bool:
+        return any(kind.endswith("[]") for kind in self.value_types)
+
+
+_CONSTRAINTS = (" PRIMARY KEY", " NOT NULL", " REFERENCES")
+
+
+def _value_type(kind: str) -> str:
+    for constraint in _CONSTRAINTS:
+        kind = kind.split(constraint, maxsplit=1)[0]
+    return kind.strip()
+
 
 _ROW_END = (
     ("updated_at", "timestamptz NOT NULL"),
