@@ -18,6 +18,7 @@ from domain.catalog import aggregate_type_of
 from domain.envelope import envelope_of
 from domain.event_base import VeraEvent
 from streams.topics import topic_for_aggregate
+from streams.trace_context import traceparent
 
 MAX_PREPARE_PROCESSES = 4
 
@@ -35,7 +36,7 @@ class OutgoingMessage:
     topic: str
     key: bytes
     value: bytes
-    headers: list[tuple[str, bytes]]  # shared by every message of a type: never mutate
+    headers: list[tuple[str, bytes]]
 
 
 # What a preparing worker hands back per event: (topic, key, value, headers). A plain
@@ -66,17 +67,18 @@ def to_message(event: VeraEvent, position: int) -> OutgoingMessage:
 def _wire_message(event: VeraEvent, position: int) -> WireMessage:
     envelope = envelope_of(event, position)
     event_type = type(event)
-    headers = _HEADERS.get(event_type)
-    if headers is None:  # the same for every event of a type: build them once
-        headers = _HEADERS[event_type] = [
+    type_headers = _HEADERS.get(event_type)
+    if type_headers is None:  # the same for every event of a type: build them once
+        type_headers = _HEADERS[event_type] = [
             ("event-type", event_type.TOPIC.encode()),
             ("schema-version", str(envelope["schema_version"]).encode()),
         ]
+    trace = ("traceparent", traceparent(event.correlation_id, event.causation_id).encode())
     return (
         topic_for_aggregate(aggregate_type_of(event_type)),
         str(event.originator_id).encode(),
         _ENVELOPE_JSON.encode(envelope).encode(),
-        headers,
+        [*type_headers, trace],
     )
 
 

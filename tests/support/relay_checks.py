@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import defaultdict
 from typing import Any
+from uuid import UUID
 
 import jsonschema
 import psycopg
@@ -13,6 +14,7 @@ import psycopg
 from commands.store import EventStore
 from domain.catalog import event_types
 from streams.event_schemas import load_schema
+from streams.trace_context import traceparent
 from tests.support.kafka import ConsumedMessage
 
 
@@ -64,6 +66,10 @@ def assert_topics_hold_the_history(store: EventStore, messages: list[ConsumedMes
         validators[envelope["type"]].validate(envelope)
         assert m.key.decode() == envelope["aggregate_id"]
         assert m.headers["event-type"].decode() == envelope["type"]
+        metadata = envelope["metadata"]
+        assert m.headers["traceparent"].decode() == traceparent(
+            UUID(metadata["correlation_id"]), UUID(metadata["causation_id"])
+        )
     stored = {n.id: (str(n.originator_id), n.originator_version) for n in history}
     for m in messages:
         assert stored[m.envelope["position"]] == (
