@@ -51,6 +51,18 @@ class Applied:
     projected: list[tuple[Envelope, Projected]]
 
 
+async def ensure_read_model_schema(
+    pool: AsyncConnectionPool[AsyncConnection[Any]], schema: str = LIVE_SCHEMA
+) -> None:
+    """Create the read tables if needed. Workers and API processes start together: an
+    advisory lock keeps their CREATE ... IF NOT EXISTS from racing (which PostgreSQL does
+    not prevent)."""
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('verachain-read-model-ddl'))")
+        for statement in create_statements(schema):
+            await conn.execute(statement.encode())
+
+
 class SqlProjection:
     def __init__(
         self,
@@ -64,12 +76,7 @@ class SqlProjection:
         self._statements: dict[tuple[Any, ...], bytes] = {}
 
     async def ensure_schema(self) -> None:
-        """Create the read tables if needed. Workers start together: an advisory lock keeps
-        their CREATE ... IF NOT EXISTS from racing (which PostgreSQL does not prevent)."""
-        async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('verachain-read-model-ddl'))")
-            for statement in create_statements(self.schema):
-                await conn.execute(statement.encode())
+        await ensure_read_model_schema(self.pool, self.schema)
 
     async def apply(self, envelope: Envelope, after_apply: AfterApply | None = None) -> Applied:
         table = TABLE_BY_NAME[TABLE_BY_AGGREGATE[envelope["aggregate_type"]]]

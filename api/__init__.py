@@ -1,0 +1,1 @@
+"""The GraphQL and WebSocket API (issue #4)."""

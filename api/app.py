@@ -1,0 +1,117 @@
+"""The API process: Starlette serving GraphQL (HTTP and both WebSocket protocols) at
+/graphql, the plain JSON WebSocket at /ws, and /health, /ready, /metrics. Services open in
+the lifespan, so nothing runs at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from api.context import RequestContext
+from api.loaders import Loaders
+from api.schema import build_schema
+from api.services import DEFAULT_MIN_POSITION_WAIT_S, ApiServices, open_services
+from infra.settings import Settings
+
+READY_TIMEOUT_S = 2.0
+
+
+class VeraGraphQL(GraphQL[RequestContext, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        services: ApiServices = request.app.state.services
+        context = RequestContext(services=services, loaders=Loaders(services.read))
+        context.request = request
+        if isinstance(request, Request):
+            context.authenticate(request.headers.get("authorization"))
+        return context
+
+    async def on_ws_connect(self, context: RequestContext) -> Any:
+        """GraphQL over WebSocket: the token comes in connection_init's payload."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        context.authenticate(authorization if isinstance(authorization, str) else None)
+        if context.auth_error is not None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        return await super().on_ws_connect(context)
+
+
+async def health(_: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> JSONResponse:
+    """Every dependency reachable, or 503 naming the ones that are not."""
+    services: ApiServices = request.app.state.services
+    checks = {
+        "postgres": _postgres_ready(services),
+        "redis": services.redis.ping(),
+        "kafka": _kafka_ready(services.settings),
+    }
+    failing: list[str] = []
+    for name, check in checks.items():
+        try:
+            await asyncio.wait_for(check, READY_TIMEOUT_S)
+        except Exception:  # any failure means "not ready"; which one is the answer
+            failing.append(name)
+    if failing:
+        return JSONResponse({"status": "unavailable", "failing": failing}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def _postgres_ready(services: ApiServices) -> None:
+    async with services.pool.connection() as conn:
+        await conn.execute("SELECT 1")
+
+
+async def _kafka_ready(settings: Settings) -> None:
+    if not settings.kafka_bootstrap:
+        raise ConnectionError("VERACHAIN_KAFKA_BOOTSTRAP is not set")
+    host, _, port = settings.kafka_bootstrap.split(",")[0].rpartition(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.close()
+    await writer.wait_closed()
+
+
+async def metrics(request: Request) -> Response:
+    registry: CollectorRegistry = request.app.state.services.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    graphiql: bool = True,
+    min_position_wait_s: float = DEFAULT_MIN_POSITION_WAIT_S,
+) -> Starlette:
+    graphql = VeraGraphQL(build_schema(), graphql_ide="graphiql" if graphiql else None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_services(settings, min_position_wait_s=min_position_wait_s) as services:
+            app.state.services = services
+            yield
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/health", health),
+            Route("/ready", ready),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )

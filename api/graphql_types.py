@@ -1,0 +1,285 @@
+"""The GraphQL object types of CONTRACT.md, built from read-model rows. Nested fields
+resolve through the request's DataLoaders; an auction's hot fields (status, highest bid,
+bid count, end time) come from Redis when Redis holds a version at least as new as the
+SQL row's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from api.read_models import MAX_PAGE, Row
+from domain.errors import ValidationFailed
+from domain.statuses import (
+    AuctionStatus,
+    CertificateStatus,
+    Verdict,
+    VerificationStage,
+    VerificationStatus,
+)
+
+VerificationStatusType = strawberry.enum(VerificationStatus, name="VerificationStatus")
+AuctionStatusType = strawberry.enum(AuctionStatus, name="AuctionStatus")
+VerdictType = strawberry.enum(Verdict, name="Verdict")
+CertificateStatusType = strawberry.enum(CertificateStatus, name="CertificateStatus")
+VerificationStageType = strawberry.enum(VerificationStage, name="VerificationStage")
+
+
+@strawberry.type
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@strawberry.type
+class HighestBid:
+    bidder_id: str
+    amount: Money
+
+
+@strawberry.type
+class Bid:
+    id: strawberry.ID
+    bidder_id: str
+    amount: Money
+    placed_at: datetime
+    position: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> Bid:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            bidder_id=row["bidder_id"],
+            amount=Money(amount=row["amount"], currency=row["currency"]),
+            placed_at=row["placed_at"],
+            position=row["position"],
+        )
+
+
+@strawberry.type
+class Verification:
+    id: strawberry.ID
+    product_id: strawberry.ID
+    stage: VerificationStage
+    image_hashes: list[str]
+    notes: str
+    ai_score: Decimal | None
+    ai_model_name: str | None
+    ai_model_version: str | None
+    verdict: Verdict | None
+    inspector_id: str | None
+    requested_at: datetime
+    concluded_at: datetime | None
+    version: int
+    position: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> Verification:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            product_id=strawberry.ID(str(row["product_id"])),
+            stage=VerificationStage(row["stage"]),
+            image_hashes=list(row["image_hashes"]),
+            notes=row["notes"],
+            ai_score=row["ai_score"],
+            ai_model_name=row["ai_model_name"],
+            ai_model_version=row["ai_model_version"],
+            verdict=None if row["verdict"] is None else Verdict(row["verdict"]),
+            inspector_id=row["inspector_id"],
+            requested_at=row["requested_at"],
+            concluded_at=row["concluded_at"],
+            version=row["version"],
+            position=row["position"],
+        )
+
+
+@strawberry.type
+class Certificate:
+    id: strawberry.ID
+    product_id: strawberry.ID
+    verification_id: strawberry.ID
+    sku: str
+    serial_number: str
+    manufacturer: str
+    product_name: str
+    verdict: Verdict
+    inspector_id: str
+    ai_score: Decimal | None
+    status: CertificateStatus
+    issued_at: datetime
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    version: int
+    position: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> Certificate:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            product_id=strawberry.ID(str(row["product_id"])),
+            verification_id=strawberry.ID(str(row["verification_id"])),
+            sku=row["sku"],
+            serial_number=row["serial_number"],
+            manufacturer=row["manufacturer"],
+            product_name=row["product_name"],
+            verdict=Verdict(row["verdict"]),
+            inspector_id=row["inspector_id"],
+            ai_score=row["ai_score"],
+            status=CertificateStatus(row["status"]),
+            issued_at=row["issued_at"],
+            revoked_at=row["revoked_at"],
+            revocation_reason=row["revocation_reason"],
+            version=row["version"],
+            position=row["position"],
+        )
+
+    @strawberry.field
+    async def product(self, info: Info[Any, None]) -> Product | None:
+        row = await info.context.loaders.product.load(str(self.product_id))
+        return None if row is None else Product.from_row(row)
+
+
+@strawberry.type
+class Product:
+    id: strawberry.ID
+    sku: str
+    serial_number: str
+    name: str
+    manufacturer: str
+    owner_id: str
+    verification_status: VerificationStatus
+    registered_at: datetime
+    version: int
+    position: int
+    latest_verification_id: strawberry.Private[str | None]
+    open_auction_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Row) -> Product:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            sku=row["sku"],
+            serial_number=row["serial_number"],
+            name=row["name"],
+            manufacturer=row["manufacturer"],
+            owner_id=row["owner_id"],
+            verification_status=VerificationStatus(row["verification_status"]),
+            registered_at=row["registered_at"],
+            version=row["version"],
+            position=row["position"],
+            latest_verification_id=_optional_id(row["latest_verification_id"]),
+            open_auction_id=_optional_id(row["open_auction_id"]),
+        )
+
+    @strawberry.field
+    async def certificates(self, info: Info[Any, None]) -> list[Certificate]:
+        rows = await info.context.loaders.certificates_of_product.load(str(self.id))
+        return [Certificate.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def latest_verification(self, info: Info[Any, None]) -> Verification | None:
+        if self.latest_verification_id is None:
+            return None
+        row = await info.context.loaders.verification.load(self.latest_verification_id)
+        return None if row is None else Verification.from_row(row)
+
+    @strawberry.field
+    async def open_auction(self, info: Info[Any, None]) -> Auction | None:
+        if self.open_auction_id is None:
+            return None
+        row = await info.context.loaders.auction.load(self.open_auction_id)
+        return None if row is None else Auction.from_row(row)
+
+
+@strawberry.type
+class Auction:
+    id: strawberry.ID
+    product_id: strawberry.ID
+    seller_id: str
+    currency: str
+    reserve_price: Money
+    min_increment: Money
+    starts_at: datetime
+    opened_at: datetime
+    closed_at: datetime | None
+    winner_id: str | None
+    version: int
+    position: int
+    row: strawberry.Private[Row]
+
+    @classmethod
+    def from_row(cls, row: Row) -> Auction:
+        currency = row["currency"]
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            product_id=strawberry.ID(str(row["product_id"])),
+            seller_id=row["seller_id"],
+            currency=currency,
+            reserve_price=Money(amount=row["reserve_price"], currency=currency),
+            min_increment=Money(amount=row["min_increment"], currency=currency),
+            starts_at=row["starts_at"],
+            opened_at=row["opened_at"],
+            closed_at=row["closed_at"],
+            winner_id=row["winner_id"],
+            version=row["version"],
+            position=row["position"],
+            row=row,
+        )
+
+    async def _hot(self, info: Info[Any, None]) -> dict[str, Any]:
+        """The hot fields, from Redis when it is at least as new as the SQL row."""
+        live = await info.context.loaders.live_auction.load(str(self.id))
+        if live and int(live.get("version", 0)) >= self.version:
+            amount = live.get("highest_amount") or None
+            return {
+                "status": live["status"],
+                "highest_amount": None if amount is None else Decimal(amount),
+                "highest_bidder_id": live.get("highest_bidder_id") or None,
+                "bid_count": int(live["bid_count"]),
+                "ends_at": datetime.fromisoformat(live["ends_at"]),
+            }
+        return self.row
+
+    @strawberry.field
+    async def status(self, info: Info[Any, None]) -> AuctionStatus:
+        return AuctionStatus((await self._hot(info))["status"])
+
+    @strawberry.field
+    async def ends_at(self, info: Info[Any, None]) -> datetime:
+        ends_at: datetime = (await self._hot(info))["ends_at"]
+        return ends_at
+
+    @strawberry.field
+    async def bid_count(self, info: Info[Any, None]) -> int:
+        return int((await self._hot(info))["bid_count"])
+
+    @strawberry.field
+    async def highest_bid(self, info: Info[Any, None]) -> HighestBid | None:
+        hot = await self._hot(info)
+        if hot["highest_amount"] is None:
+            return None
+        return HighestBid(
+            bidder_id=hot["highest_bidder_id"],
+            amount=Money(amount=hot["highest_amount"], currency=self.currency),
+        )
+
+    @strawberry.field(description="Highest first; `first` up to 100.")  # type: ignore[untyped-decorator]
+    async def bids(self, info: Info[Any, None], first: int | None = 10) -> list[Bid]:
+        first = 10 if first is None else first
+        if not 1 <= first <= MAX_PAGE:
+            raise ValidationFailed(f"bids(first:) must be between 1 and {MAX_PAGE}")
+        rows = await info.context.loaders.bids(first).load(str(self.id))
+        return [Bid.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def product(self, info: Info[Any, None]) -> Product | None:
+        row = await info.context.loaders.product.load(str(self.product_id))
+        return None if row is None else Product.from_row(row)
+
+
+def _optional_id(value: object) -> str | None:
+    return None if value is None else str(value)

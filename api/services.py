@@ -1,0 +1,74 @@
+"""The long-lived parts of an API process, opened once at start-up and closed at shutdown:
+the read models' connection pool and Redis client, the event store and a command bus (so
+concurrent HTTP mutations are group-committed like any other commands)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from api.read_models import ReadModels
+from commands.bus import CommandBus
+from commands.store import EventStore
+from infra.bootstrap import NotConfigured, build_bus, build_event_store
+from infra.settings import Settings
+from infra.tokens import load_or_create_secret
+from streams.sql_projection import ensure_read_model_schema
+
+DEFAULT_MIN_POSITION_WAIT_S = 2.0
+
+
+@dataclass
+class ApiServices:
+    settings: Settings
+    pool: AsyncConnectionPool[AsyncConnection[Any]]
+    redis: Redis
+    store: EventStore
+    bus: CommandBus
+    read: ReadModels
+    registry: CollectorRegistry
+    jwt_secret: str
+    jwt_audience: str | None = None
+    min_position_wait_s: float = DEFAULT_MIN_POSITION_WAIT_S
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings,
+    registry: CollectorRegistry | None = None,
+    *,
+    min_position_wait_s: float = DEFAULT_MIN_POSITION_WAIT_S,
+) -> AsyncIterator[ApiServices]:
+    if not settings.database_url or not settings.redis_url:
+        raise NotConfigured("VERACHAIN_DATABASE_URL and VERACHAIN_REDIS_URL must be set")
+    pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+        settings.database_url, min_size=1, max_size=8, open=False
+    )
+    await pool.open(wait=True)
+    await ensure_read_model_schema(pool)  # queries may come before any worker started
+    redis = Redis.from_url(settings.redis_url)
+    store = build_event_store(settings)
+    try:
+        async with build_bus(settings, store) as bus:
+            yield ApiServices(
+                settings=settings,
+                pool=pool,
+                redis=redis,
+                store=store,
+                bus=bus,
+                read=ReadModels(pool, redis),
+                registry=registry or CollectorRegistry(),
+                jwt_secret=settings.jwt_secret or load_or_create_secret(settings.data_dir),
+                min_position_wait_s=min_position_wait_s,
+            )
+    finally:
+        store.close()
+        await redis.aclose()
+        await pool.close()

@@ -1,0 +1,32 @@
+"""`verachain api`: the GraphQL and WebSocket API on VERACHAIN_API_PORT (default 5001)."""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from infra.runtime import tune_gc_for_latency
+from infra.settings import Settings
+
+# uvicorn waits forever for open WebSockets at SIGTERM unless told not to (FINDINGS.md).
+GRACEFUL_SHUTDOWN_S = 5
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="[VERACHAIN_API_PORT]")
+@click.option("--no-graphiql", is_flag=True, help="Serve no GraphiQL page (production).")
+def api(host: str, port: int | None, no_graphiql: bool) -> None:
+    """Serve /graphql, /ws, /health, /ready and /metrics until SIGINT/SIGTERM."""
+    from api.app import create_app  # the API's imports are only for this command
+
+    settings = Settings.from_env()
+    app = create_app(settings, graphiql=not no_graphiql)
+    tune_gc_for_latency()
+    uvicorn.run(
+        app,
+        host=host,
+        port=settings.api_port if port is None else port,
+        log_level="warning",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
