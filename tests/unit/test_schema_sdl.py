@@ -6,11 +6,11 @@ from __future__ import annotations
 from api.schema import SDL_PATH, sdl
 
 CONTRACT_OPERATIONS = (
-    "product(id: ID!, minPosition: Int)",
+    "product(id: ID!, minPosition: Int = null)",
     "products(first: Int",
-    "auction(id: ID!, minPosition: Int)",
+    "auction(id: ID!, minPosition: Int = null)",
     "auctions(status: AuctionStatus",
-    "certificate(id: ID!, minPosition: Int)",
+    "certificate(id: ID!, minPosition: Int = null)",
     "registerProduct(input: RegisterProductInput!)",
     "requestVerification(productId: ID!, evidence: EvidenceInput!)",
     "recordInspection(verificationId: ID!, verdict: Verdict!",
