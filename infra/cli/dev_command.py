@@ -12,7 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import click
 from prometheus_client import CollectorRegistry
@@ -82,8 +84,12 @@ async def run_processes(
         loop.add_signal_handler(sig, stop.set)
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
     worker = start_worker(settings)
+    api = start_api(settings)
     console.print(f"[bold]relay[/]: running   [bold]worker[/]: running (pid {worker.pid})")
     try:
+        await wait_for_api(settings, api)
+        base_url = f"http://127.0.0.1:{settings.api_port}"
+        console.print(f"[bold]API[/]: {base_url}/graphql (GraphiQL)   {base_url}/ready")
         report = await drive_demo(
             settings, plan.products, plan.auctions, plan.bidders, plan.seconds
         )
@@ -96,12 +102,44 @@ async def run_processes(
     finally:
         stop.set()
         await relay
-        worker.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            worker.wait(timeout=20)
-        if worker.poll() is None:
-            worker.kill()
+        for process in (api, worker):
+            process.send_signal(signal.SIGTERM)
+        for process in (api, worker):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
+            if process.poll() is None:
+                process.kill()
         console.print("stopped")
+
+
+def start_api(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings.to_env()}
+    return subprocess.Popen([sys.executable, "-m", "infra.cli", "api"], env=env)
+
+
+async def wait_for_api(
+    settings: Settings, api: subprocess.Popen[bytes], timeout_s: float = 60
+) -> None:
+    """Until the API answers /ready (its services are up); fail if it exits or never does."""
+    url = f"http://127.0.0.1:{settings.api_port}/ready"
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        if api.poll() is not None:
+            msg = f"the API exited with code {api.returncode} (is port {settings.api_port} free?)"
+            raise RuntimeError(msg)
+        if await asyncio.to_thread(_answers, url):
+            return
+        await asyncio.sleep(0.2)
+    msg = f"the API did not become ready on port {settings.api_port} within {timeout_s:.0f} s"
+    raise RuntimeError(msg)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own URL
+            return bool(response.status == HTTPStatus.OK)
+    except (OSError, ValueError):
+        return False
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
