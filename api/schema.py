@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from api.errors import CodedErrors
+from api.errors import CodedErrors, graphql_error
 from api.mutations import Mutation
 from api.queries import Query
 from api.subscriptions import Subscription
@@ -25,7 +25,8 @@ class BadTokenRefused(SchemaExtension):
         context = self.execution_context.context
         error = getattr(context, "auth_error", None)
         if error is not None:
-            raise error
+            # Already coded: an error raised here skips the other extensions' hooks.
+            raise graphql_error(error)
         yield
 
 

@@ -4,6 +4,7 @@ and a worker behind it, so the tests are black-box: HTTP in, read models out."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -59,37 +60,62 @@ def api_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatab
         database.drop()
 
 
-@pytest.fixture
-async def running_api(
-    api_database: TestDatabase, redis_url: str, kafka: KafkaTarget, tmp_path: Path
-) -> AsyncIterator[RunningApi]:
-    settings = api_database.settings(
-        relay_metrics_port=0, redis_url=redis_url, jwt_secret=SECRET, data_dir=tmp_path
+def api_settings(
+    database: TestDatabase, redis_url: str, kafka: KafkaTarget, data: Path
+) -> Settings:
+    return database.settings(
+        relay_metrics_port=0, redis_url=redis_url, jwt_secret=SECRET, data_dir=data
     ).with_kafka(kafka.bootstrap, embedded=kafka.embedded)
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, min_position_wait_s: float) -> AsyncIterator[RunningApi]:
+    """The API under uvicorn on a free port, for as long as the context lasts."""
     port = free_port()
     server = uvicorn.Server(
-        # minPosition may wait for the worker's start-up and group join (seconds) here.
         uvicorn.Config(
-            create_app(settings, min_position_wait_s=60),
+            create_app(settings, min_position_wait_s=min_position_wait_s),
             host="127.0.0.1",
             port=port,
             log_level="warning",
         )
     )
-    serving = asyncio.create_task(server.serve())
-    stop = asyncio.Event()
-    relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
-    worker = WorkerProcess(settings, tmp_path)
+    task = asyncio.create_task(server.serve())
     try:
         while not server.started:
-            if serving.done():
-                serving.result()
+            if task.done():
+                task.result()
             await asyncio.sleep(0.02)
         async with httpx.AsyncClient(timeout=30) as client:
             yield RunningApi(f"http://127.0.0.1:{port}", settings, client)
     finally:
         server.should_exit = True
-        await serving
+        await task
+
+
+@pytest.fixture
+async def running_api(
+    api_database: TestDatabase, redis_url: str, kafka: KafkaTarget, tmp_path: Path
+) -> AsyncIterator[RunningApi]:
+    """The API with the relay and a worker behind it: writes reach the read models."""
+    settings = api_settings(api_database, redis_url, kafka, tmp_path)
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
+    worker = WorkerProcess(settings, tmp_path)
+    try:
+        # minPosition may wait for the worker's start-up and group join (seconds) here.
+        async with serving(settings, min_position_wait_s=60) as api:
+            yield api
+    finally:
         worker.stop()
         stop.set()
         await relay
+
+
+@pytest.fixture
+async def bare_api(
+    api_database: TestDatabase, redis_url: str, kafka: KafkaTarget, tmp_path: Path
+) -> AsyncIterator[RunningApi]:
+    """The API alone (no relay, no worker): for what happens at its own door."""
+    async with serving(api_settings(api_database, redis_url, kafka, tmp_path), 0.3) as api:
+        yield api
