@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -20,9 +23,11 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.context import RequestContext
+from api.http_guards import BodySizeLimit, SecurityHeaders, cors_middleware_kwargs
 from api.loaders import Loaders
 from api.schema import build_schema
 from api.services import DEFAULT_MIN_POSITION_WAIT_S, ApiServices, open_services
+from api.ws_endpoint import token_authenticator, ws_route
 from infra.settings import Settings
 
 READY_TIMEOUT_S = 2.0
@@ -47,6 +52,14 @@ class VeraGraphQL(GraphQL[RequestContext, None]):
         if context.auth_error is not None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         return await super().on_ws_connect(context)
+
+
+async def _plain_websocket(websocket: WebSocket) -> None:
+    """/ws: the plain JSON protocol (api/ws_endpoint.py), on this process's hub."""
+    services: ApiServices = websocket.app.state.services
+    assert services.hub is not None
+    endpoint = ws_route(services.hub, token_authenticator(services.jwt_secret))
+    await endpoint.app(websocket.scope, websocket.receive, websocket.send)
 
 
 async def health(_: Request) -> JSONResponse:
@@ -106,9 +119,16 @@ def create_app(
             yield
 
     return Starlette(
+        # Outside in: every answer (a 413 too) carries the security and CORS headers.
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(CORSMiddleware, **cors_middleware_kwargs(os.environ)),
+            Middleware(BodySizeLimit),
+        ],
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            WebSocketRoute("/ws", _plain_websocket),
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),

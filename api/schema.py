@@ -12,7 +12,9 @@ from strawberry.extensions import SchemaExtension
 
 from api.errors import CodedErrors, graphql_error
 from api.mutations import Mutation
+from api.operation_rate_limit import OperationRateLimit
 from api.queries import Query
+from api.query_limits import query_limit_extensions
 from api.subscriptions import Subscription
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -45,7 +47,14 @@ def build_schema(extra_extensions: list[Any] | None = None) -> strawberry.Schema
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[CodedErrors, BadTokenRefused, StaleFlag, *(extra_extensions or [])],
+        extensions=[
+            CodedErrors,
+            *query_limit_extensions(),
+            BadTokenRefused,
+            OperationRateLimit,
+            StaleFlag,
+            *(extra_extensions or []),
+        ],
     )
 
 

@@ -5,6 +5,7 @@ concurrent HTTP mutations are group-committed like any other commands)."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
+from api.live_hub import LiveHub
+from api.rate_limit import RateBudgets, RateLimiter
 from api.read_models import ReadModels
 from commands.bus import CommandBus
 from commands.store import EventStore
@@ -35,6 +38,8 @@ class ApiServices:
     read: ReadModels
     registry: CollectorRegistry
     jwt_secret: str
+    hub: LiveHub | None = None
+    limiter: RateLimiter | None = None
     jwt_audience: str | None = None
     min_position_wait_s: float = DEFAULT_MIN_POSITION_WAIT_S
 
@@ -48,6 +53,7 @@ async def open_services(
 ) -> AsyncIterator[ApiServices]:
     if not settings.database_url or not settings.redis_url:
         raise NotConfigured("VERACHAIN_DATABASE_URL and VERACHAIN_REDIS_URL must be set")
+    registry = registry or CollectorRegistry()
     pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
         settings.database_url, min_size=1, max_size=8, open=False
     )
@@ -55,6 +61,8 @@ async def open_services(
     await ensure_read_model_schema(pool)  # queries may come before any worker started
     redis = Redis.from_url(settings.redis_url)
     store = build_event_store(settings)
+    hub = LiveHub(settings.redis_url, registry)
+    await hub.start()
     try:
         async with build_bus(settings, store) as bus:
             yield ApiServices(
@@ -64,11 +72,14 @@ async def open_services(
                 store=store,
                 bus=bus,
                 read=ReadModels(pool, redis),
-                registry=registry or CollectorRegistry(),
+                registry=registry,
                 jwt_secret=settings.jwt_secret or load_or_create_secret(settings.data_dir),
                 min_position_wait_s=min_position_wait_s,
+                limiter=RateLimiter(redis, RateBudgets.from_env(os.environ), registry=registry),
+                hub=hub,
             )
     finally:
+        await hub.stop()
         store.close()
         await redis.aclose()
         await pool.close()

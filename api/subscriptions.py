@@ -10,10 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from graphql.error import GraphQLError
 from strawberry.types import Info
 
 from api.graphql_types import Money
+from api.live_hub import SubscriberTooSlow
 from api.queries import parse_id
+from api.ws_endpoint import TOO_SLOW_REASON
 from projections.live_model import auction_channel, product_channel
 
 
@@ -77,15 +80,25 @@ class Subscription:
         self, info: Info[Any, None], auction_id: strawberry.ID
     ) -> AsyncGenerator[AuctionUpdate, None]:
         channel = auction_channel(parse_id(auction_id, "auctionId"))
-        async with info.context.services.hub.subscribe(channel) as updates:
-            async for message in updates:
-                yield AuctionUpdate.from_message(message)
+        async for message in _live(info, channel):
+            yield AuctionUpdate.from_message(message)
 
     @strawberry.subscription
     async def verification_updates(
         self, info: Info[Any, None], product_id: strawberry.ID
     ) -> AsyncGenerator[VerificationUpdate, None]:
         channel = product_channel(parse_id(product_id, "productId"))
-        async with info.context.services.hub.subscribe(channel) as updates:
+        async for message in _live(info, channel):
+            yield VerificationUpdate.from_message(message)
+
+
+async def _live(info: Info[Any, None], channel: str) -> AsyncGenerator[dict[str, Any], None]:
+    """The channel's messages; a subscriber too slow to keep up is ended with a clear error
+    (its queue is bounded: it must never hold the others back)."""
+    hub = info.context.services.hub
+    try:
+        async with hub.subscribe(channel) as updates:
             async for message in updates:
-                yield VerificationUpdate.from_message(message)
+                yield message
+    except SubscriberTooSlow as e:
+        raise GraphQLError(TOO_SLOW_REASON, extensions={"code": "RATE_LIMITED"}) from e

@@ -119,3 +119,17 @@ async def bare_api(
     """The API alone (no relay, no worker): for what happens at its own door."""
     async with serving(api_settings(api_database, redis_url, kafka, tmp_path), 0.3) as api:
         yield api
+
+
+@pytest.fixture
+async def limited_api(
+    api_database: TestDatabase,
+    redis_url: str,
+    kafka: KafkaTarget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[RunningApi]:
+    """The API alone with a tiny read budget (60 a minute, a burst of 10)."""
+    monkeypatch.setenv("VERACHAIN_RATE_READS_PER_MIN", "60")
+    async with serving(api_settings(api_database, redis_url, kafka, tmp_path), 0.3) as api:
+        yield api
