@@ -10,7 +10,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -100,8 +100,12 @@ async def _kafka_ready(settings: Settings) -> None:
 
 
 async def metrics(request: Request) -> Response:
-    registry: CollectorRegistry = request.app.state.services.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    services: ApiServices = request.app.state.services
+    if services.pipeline is not None:
+        with contextlib.suppress(Exception):  # a scrape during an outage still answers
+            await asyncio.wait_for(services.pipeline.refresh(services.pool), READY_TIMEOUT_S)
+    body = await asyncio.to_thread(generate_latest, services.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(
@@ -110,7 +114,10 @@ def create_app(
     graphiql: bool = True,
     min_position_wait_s: float = DEFAULT_MIN_POSITION_WAIT_S,
 ) -> Starlette:
-    graphql = VeraGraphQL(build_schema(), graphql_ide="graphiql" if graphiql else None)
+    # Production (no GraphiQL) also answers no introspection: the schema is not advertised.
+    graphql = VeraGraphQL(
+        build_schema(production=not graphiql), graphql_ide="graphiql" if graphiql else None
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

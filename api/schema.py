@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 
 from api.errors import CodedErrors, graphql_error
 from api.mutations import Mutation
+from api.operation_metrics import OperationMetrics
 from api.operation_rate_limit import OperationRateLimit
 from api.queries import Query
 from api.query_limits import query_limit_extensions
@@ -40,7 +41,9 @@ class StaleFlag(SchemaExtension):
         return {"stale": True} if getattr(context, "stale", False) else {}
 
 
-def build_schema(extra_extensions: list[Any] | None = None) -> strawberry.Schema:
+def build_schema(
+    extra_extensions: list[Any] | None = None, *, production: bool = False
+) -> strawberry.Schema:
     # Extensions as classes, not instances: instances would be shared by concurrent
     # requests (FINDINGS.md).
     return strawberry.Schema(
@@ -53,6 +56,8 @@ def build_schema(extra_extensions: list[Any] | None = None) -> strawberry.Schema
             BadTokenRefused,
             OperationRateLimit,
             StaleFlag,
+            OperationMetrics,
+            *([DisableIntrospection] if production else []),
             *(extra_extensions or []),
         ],
     )

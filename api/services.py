@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Histogram
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from api.live_hub import LiveHub
+from api.operation_metrics import operation_histogram
+from api.pipeline_gauges import PipelineGauges
 from api.rate_limit import RateBudgets, RateLimiter
 from api.read_models import ReadModels
 from commands.bus import CommandBus
@@ -39,6 +41,8 @@ class ApiServices:
     registry: CollectorRegistry
     jwt_secret: str
     hub: LiveHub | None = None
+    operation_seconds: Histogram | None = None
+    pipeline: PipelineGauges | None = None
     limiter: RateLimiter | None = None
     jwt_audience: str | None = None
     min_position_wait_s: float = DEFAULT_MIN_POSITION_WAIT_S
@@ -77,6 +81,8 @@ async def open_services(
                 min_position_wait_s=min_position_wait_s,
                 limiter=RateLimiter(redis, RateBudgets.from_env(os.environ), registry=registry),
                 hub=hub,
+                operation_seconds=operation_histogram(registry),
+                pipeline=PipelineGauges(registry),
             )
     finally:
         await hub.stop()

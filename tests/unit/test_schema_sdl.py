@@ -32,3 +32,13 @@ def test_every_fixed_operation_of_the_contract_exists() -> None:
     text = sdl()
     missing = [op for op in CONTRACT_OPERATIONS if op not in text]
     assert not missing
+
+
+async def test_production_mode_answers_no_introspection() -> None:
+    from api.schema import build_schema
+
+    query = "{ __schema { queryType { name } } }"
+    assert (await build_schema().execute(query)).errors is None
+    refused = await build_schema(production=True).execute(query)
+    assert refused.errors
+    assert refused.data is None

@@ -94,6 +94,15 @@ async def test_health_ready_and_metrics(bare_api: RunningApi) -> None:
     assert health.json() == {"status": "ok"}
     ready = await bare_api.client.get(f"{bare_api.url}/ready")
     assert ready.status_code == 200, ready.text
+    await bare_api.graphql("{ auctions { edges { cursor } } }")
+    await bare_api.graphql("{ nosuchfield }")
     metrics = await bare_api.client.get(f"{bare_api.url}/metrics", follow_redirects=False)
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
+    text = metrics.text
+    assert 'verachain_api_operation_seconds_count{operation="auctions",type="query"} 1.0' in text
+    assert 'operation="invalid"' in text
+    assert "nosuchfield" not in text  # a client's names never become label values
+    for gauge in ("store_head_position", "relay_lag_events", "read_model_lag_events"):
+        assert f"verachain_api_{gauge} " in text
+    assert "verachain_live_subscribers " in text
