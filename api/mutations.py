@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
+from opentelemetry import trace
 from strawberry.types import Info
 
 from api.queries import parse_id
@@ -28,6 +29,8 @@ from commands.messages import (
 )
 from commands.results import CommandResult
 from domain.statuses import Verdict
+
+_tracer = trace.get_tracer("verachain.commands")
 
 
 @strawberry.input
@@ -93,10 +96,22 @@ class BidPayload:
 
 
 async def _dispatch(info: Info[Any, None], command: Command) -> CommandResult:
+    """The command in a span of its own; its events' correlation id is the trace id and
+    their causation id the span id, so the `traceparent` the relay derives from them
+    (streams/trace_context.py) continues this very trace on Kafka and in the workers."""
     context = info.context
     actor = context.require_actor()
-    result: CommandResult = await context.services.bus.dispatch(command, actor)
-    return result
+    with _tracer.start_as_current_span(f"command {type(command).__name__}") as span:
+        span_context = span.get_span_context()
+        correlation = causation = None
+        if span_context.is_valid:
+            correlation = UUID(int=span_context.trace_id)
+            causation = UUID(int=span_context.span_id)
+        result: CommandResult = await context.services.bus.dispatch(
+            command, actor, correlation_id=correlation, causation_id=causation
+        )
+        span.set_attribute("verachain.position", result.position)
+        return result
 
 
 def _uuid(value: str, name: str) -> UUID:

@@ -14,6 +14,7 @@ from api.errors import CodedErrors, graphql_error
 from api.mutations import Mutation
 from api.operation_metrics import OperationMetrics
 from api.operation_rate_limit import OperationRateLimit
+from api.operation_tracing import OperationTracing
 from api.queries import Query
 from api.query_limits import query_limit_extensions
 from api.subscriptions import Subscription
@@ -57,6 +58,7 @@ def build_schema(
             OperationRateLimit,
             StaleFlag,
             OperationMetrics,
+            OperationTracing,
             *([DisableIntrospection] if production else []),
             *(extra_extensions or []),
         ],

@@ -10,9 +10,12 @@ import asyncio
 import json
 import logging
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import redis.exceptions
+from opentelemetry import trace
+from opentelemetry.trace import Link
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
@@ -22,8 +25,11 @@ from streams.dead_letters import DeadLetters
 from streams.projection_metrics import ProjectionMetrics
 from streams.redis_projection import GAP, RedisProjection
 from streams.sql_projection import Outcome, SqlProjection
+from streams.trace_context import span_context
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("verachain.worker")
+MAX_LINKS = 64  # a batch links to the traces of its first events, not to hundreds
 
 # Failures of the services themselves: wait and retry the same event (order matters).
 TRANSIENT = (psycopg.OperationalError, redis.exceptions.ConnectionError, OSError, TimeoutError)
@@ -84,6 +90,11 @@ class Projector:
                 await self.dead_letters.record(message, e)
         if not envelopes:
             return
+        with _tracer.start_as_current_span("project batch", links=_links(envelopes)) as span:
+            span.set_attribute("verachain.events", len(envelopes))
+            await self._apply_batch(envelopes, valid)
+
+    async def _apply_batch(self, envelopes: list[Envelope], valid: list[bytes]) -> None:
         backoff = 0.1
         while True:
             try:
@@ -161,6 +172,26 @@ class Projector:
                     await _top_bids(conn, self.sql.schema, envelope["aggregate_id"]),
                 )
             await self.live.apply(update, reset=True)
+
+
+def _links(envelopes: list[Envelope]) -> list[Link]:
+    """Links from the batch's span to the traces of the commands behind its events (only
+    when tracing is on: building them costs a UUID parse per event)."""
+    if not trace.get_current_span().is_recording() and not _tracing_on():
+        return []
+    links: list[Link] = []
+    for envelope in envelopes[:MAX_LINKS]:
+        metadata = envelope.get("metadata") or {}
+        try:
+            origin = span_context(UUID(metadata["correlation_id"]), UUID(metadata["causation_id"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        links.append(Link(origin, {"verachain.position": int(envelope["position"])}))
+    return links
+
+
+def _tracing_on() -> bool:
+    return type(trace.get_tracer_provider()).__name__ == "TracerProvider"
 
 
 async def _top_bids(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from opentelemetry.trace import SpanContext, TraceFlags
+
 VERSION = "00"
 SAMPLED = "01"
 _SPAN_BITS = (1 << 64) - 1
@@ -22,3 +24,13 @@ def traceparent(correlation_id: UUID, causation_id: UUID) -> str:
     trace_id = correlation_id.int or 1
     span_id = (causation_id.int & _SPAN_BITS) or 1
     return f"{VERSION}-{trace_id:032x}-{span_id:016x}-{SAMPLED}"
+
+
+def span_context(correlation_id: UUID, causation_id: UUID) -> SpanContext:
+    """The remote span a consumer links to: the same ids as the `traceparent` header."""
+    return SpanContext(
+        trace_id=correlation_id.int or 1,
+        span_id=(causation_id.int & _SPAN_BITS) or 1,
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )

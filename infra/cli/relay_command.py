@@ -11,6 +11,7 @@ from rich.console import Console
 
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.relay_runner import run_relay
+from infra.service_process import start_service_process
 from infra.settings import Settings
 
 
@@ -19,6 +20,7 @@ from infra.settings import Settings
 def relay(ctx: click.Context) -> None:
     """Publish the event store's events to Kafka (runs until SIGINT/SIGTERM)."""
     if ctx.invoked_subcommand is None:
+        start_service_process("relay", verbose=ctx.obj.get("verbose", False) if ctx.obj else False)
         asyncio.run(_run(Settings.from_env()))
 
 

@@ -7,13 +7,16 @@ import faust
 from prometheus_client import CollectorRegistry, start_http_server
 
 from infra.runtime import tune_gc_for_latency
+from infra.service_process import start_service_process
 from infra.settings import Settings
 from streams.worker_app import create_worker_app
 
 
 @click.command()
-def worker() -> None:
+@click.pass_context
+def worker(ctx: click.Context) -> None:
     """Run the projection agents until SIGINT/SIGTERM (several workers share the load)."""
+    start_service_process("worker", verbose=bool(ctx.obj and ctx.obj.get("verbose")))
     settings = Settings.from_env()
     registry = CollectorRegistry()
     app = create_worker_app(settings, registry)
