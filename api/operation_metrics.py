@@ -5,7 +5,7 @@ could be anything, and every distinct label value is a time series."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from graphql import FieldNode, OperationDefinitionNode
 from prometheus_client import CollectorRegistry, Histogram
@@ -13,6 +13,25 @@ from strawberry.extensions import SchemaExtension
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 MAX_LABEL_FIELDS = 3
+
+
+def batch_observer(registry: CollectorRegistry) -> Callable[[int, float], None]:
+    """Observes the command bus's group-commit batches: how many commands share a commit."""
+    sizes = Histogram(
+        "verachain_bus_batch_commands",
+        "Commands per group-commit batch of this process's command bus",
+        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+        registry=registry,
+    )
+    seconds = Histogram(
+        "verachain_bus_batch_seconds", "Time to decide and commit one batch", registry=registry
+    )
+
+    def observe(size: int, took: float) -> None:
+        sizes.observe(size)
+        seconds.observe(took)
+
+    return observe
 
 
 def operation_histogram(registry: CollectorRegistry) -> Histogram:

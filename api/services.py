@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from api.live_hub import LiveHub
-from api.operation_metrics import operation_histogram
+from api.operation_metrics import batch_observer, operation_histogram
 from api.pipeline_gauges import PipelineGauges
 from api.rate_limit import RateBudgets, RateLimiter
 from api.read_models import ReadModels
@@ -69,6 +69,7 @@ async def open_services(
     await hub.start()
     try:
         async with build_bus(settings, store) as bus:
+            bus.processor.stats.listeners.append(batch_observer(registry))
             yield ApiServices(
                 settings=settings,
                 pool=pool,

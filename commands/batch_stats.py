@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+BatchListener = Callable[[int, float], None]  # (commands in the batch, seconds)
 
 
 @dataclass
@@ -14,10 +17,14 @@ class BatchStats:
     stale_refusal_reruns: int = 0
     batch_sizes: list[int] = field(default_factory=list)
     batch_seconds: list[float] = field(default_factory=list)
+    # Told of every batch (the API's metrics observe them; the domain layer knows no metrics).
+    listeners: list[BatchListener] = field(default_factory=list)
 
     def record_batch(self, size: int, seconds: float) -> None:
         self.batches += 1
         self.commands += size
+        for listener in self.listeners:
+            listener(size, seconds)
         if len(self.batch_sizes) < 100_000:  # bounded: a long-running bus keeps only the start
             self.batch_sizes.append(size)
             self.batch_seconds.append(seconds)

@@ -106,3 +106,4 @@ async def test_health_ready_and_metrics(bare_api: RunningApi) -> None:
     for gauge in ("store_head_position", "relay_lag_events", "read_model_lag_events"):
         assert f"verachain_api_{gauge} " in text
     assert "verachain_live_subscribers " in text
+    assert "verachain_bus_batch_commands_count " in text
