@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.context import RequestContext
+from api.dashboard_routes import dashboard_routes
 from api.http_guards import BodySizeLimit, SecurityHeaders, cors_middleware_kwargs
 from api.loaders import Loaders
 from api.schema import build_schema
@@ -139,6 +140,7 @@ def create_app(
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),
+            *dashboard_routes(),
         ],
         lifespan=lifespan,
     )

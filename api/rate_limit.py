@@ -32,7 +32,8 @@ RATE_KINDS: tuple[RateKind, ...] = get_args(RateKind)
 DEFAULT_PER_MINUTE: Mapping[RateKind, int] = {
     "reads": 1200,
     "mutations": 600,
-    "subscriptions": 120,
+    # A dashboard watches every open auction and its product: ~100 subscriptions at once.
+    "subscriptions": 600,
 }
 # The burst a budget allows at once, in seconds of its sustained rate: enough for a page
 # that loads a dozen queries together, small enough that a flood is cut off quickly.

@@ -163,7 +163,7 @@ def test_budgets_from_the_environment() -> None:
     defaults = RateBudgets.from_env({})
     assert (defaults.reads.per_minute, defaults.reads.burst) == (1200, 200)
     assert defaults.mutations.per_minute == 600
-    assert defaults.subscriptions.per_minute == 120
+    assert defaults.subscriptions.per_minute == 600
     configured = RateBudgets.from_env(
         {"VERACHAIN_RATE_READS_PER_MIN": "0", "VERACHAIN_RATE_SUBSCRIPTIONS_PER_MIN": "30"}
     )
