@@ -72,6 +72,14 @@ class VerificationPayload:
     verification_id: strawberry.ID
     product_id: strawberry.ID
 
+    @classmethod
+    def of(cls, result: CommandResult) -> VerificationPayload:
+        return cls(
+            position=result.position,
+            verification_id=_id(result, "verificationId"),
+            product_id=_id(result, "productId"),
+        )
+
 
 @strawberry.type
 class CertificatePayload:
@@ -148,12 +156,7 @@ class Mutation:
             image_hashes=tuple(evidence.image_hashes),
             notes=evidence.notes or "",
         )
-        result = await _dispatch(info, command)
-        return VerificationPayload(
-            position=result.position,
-            verification_id=_id(result, "verificationId"),
-            product_id=_id(result, "productId"),
-        )
+        return VerificationPayload.of(await _dispatch(info, command))
 
     @strawberry.mutation(
         description="Admin (or the AI agent's system identity) records an AI assessment."
@@ -175,12 +178,7 @@ class Mutation:
             model_version=model_version,
             model_sha256=model_sha256,
         )
-        result = await _dispatch(info, command)
-        return VerificationPayload(
-            position=result.position,
-            verification_id=_id(result, "verificationId"),
-            product_id=_id(result, "productId"),
-        )
+        return VerificationPayload.of(await _dispatch(info, command))
 
     @strawberry.mutation
     async def record_inspection(
@@ -195,12 +193,7 @@ class Mutation:
             verdict=verdict,
             notes=notes or "",
         )
-        result = await _dispatch(info, command)
-        return VerificationPayload(
-            position=result.position,
-            verification_id=_id(result, "verificationId"),
-            product_id=_id(result, "productId"),
-        )
+        return VerificationPayload.of(await _dispatch(info, command))
 
     @strawberry.mutation
     async def issue_certificate(

@@ -15,6 +15,7 @@ from uuid import UUID
 import psycopg
 import redis.exceptions
 from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Link
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -177,7 +178,7 @@ class Projector:
 def _links(envelopes: list[Envelope]) -> list[Link]:
     """Links from the batch's span to the traces of the commands behind its events (only
     when tracing is on: building them costs a UUID parse per event)."""
-    if not trace.get_current_span().is_recording() and not _tracing_on():
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
         return []
     links: list[Link] = []
     for envelope in envelopes[:MAX_LINKS]:
@@ -188,10 +189,6 @@ def _links(envelopes: list[Envelope]) -> list[Link]:
             continue
         links.append(Link(origin, {"verachain.position": int(envelope["position"])}))
     return links
-
-
-def _tracing_on() -> bool:
-    return type(trace.get_tracer_provider()).__name__ == "TracerProvider"
 
 
 async def _top_bids(

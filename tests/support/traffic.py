@@ -9,6 +9,7 @@ from decimal import Decimal
 from commands.actor import Actor, Role
 from commands.bus import CommandBus
 from commands.messages import PlaceBid
+from infra.bootstrap import build_bus, build_event_store
 from infra.scenario import OpenedAuction, open_auctions
 from infra.settings import Settings
 from tests.support.database import TestDatabase
@@ -32,3 +33,16 @@ def stream_settings(
     return database.settings(relay_metrics_port=0, **overrides).with_kafka(
         bootstrap, embedded=embedded
     )
+
+
+async def one_open_auction(settings: Settings) -> OpenedAuction:
+    """One certified product's auction, open for an hour, through a bus of its own."""
+    store = build_event_store(settings)
+    try:
+        async with build_bus(settings, store) as bus:
+            (opened,) = await open_auctions(
+                bus, 1, now=datetime.now(UTC), duration=timedelta(hours=1)
+            )
+    finally:
+        store.close()
+    return opened

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,9 +14,8 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
 from commands.actor import Role
-from infra.bootstrap import build_bus, build_event_store
-from infra.scenario import open_auctions
 from tests.integration.api.conftest import RunningApi
+from tests.support.traffic import one_open_auction
 
 SUBSCRIBE = """subscription($a: ID!) { auctionUpdates(auctionId: $a) {
     auctionId kind amount { amount currency } bidderId bidCount position } }"""
@@ -26,14 +24,7 @@ BID = """mutation($a: ID!, $amount: Decimal!) { placeBid(auctionId: $a, amount: 
 
 
 async def _an_open_auction(api: RunningApi) -> tuple[str, str]:
-    store = build_event_store(api.settings)
-    try:
-        async with build_bus(api.settings, store) as bus:
-            (opened,) = await open_auctions(
-                bus, 1, now=datetime.now(UTC), duration=timedelta(hours=1)
-            )
-    finally:
-        store.close()
+    opened = await one_open_auction(api.settings)
     return str(opened.auction_id), str(opened.reserve)
 
 
