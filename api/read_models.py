@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
+from api.applied_watermark import AppliedWatermark
 from domain.errors import ValidationFailed
 from projections.live_model import auction_key
 from projections.sql_schema import LIVE_SCHEMA
@@ -25,21 +26,6 @@ from projections.sql_schema import LIVE_SCHEMA
 Row = dict[str, Any]
 MAX_PAGE = 100
 POLL_S = 0.02
-
-# Has the read model applied the event at this position? Its aggregate's row is at (or
-# past) that event's version. Rows of one aggregate are applied in version order.
-_APPLIED = """
-SELECT EXISTS (
-    SELECT 1 FROM verachain_events e
-    JOIN (
-        SELECT id, version FROM {schema}.products
-        UNION ALL SELECT id, version FROM {schema}.verifications
-        UNION ALL SELECT id, version FROM {schema}.certificates
-        UNION ALL SELECT id, version FROM {schema}.auctions
-    ) r ON r.id = e.originator_id
-    WHERE e.notification_id = %s AND r.version >= e.originator_version
-)
-"""
 
 
 def encode_cursor(moment: datetime, row_id: str) -> str:
@@ -71,6 +57,7 @@ class ReadModels:
         self.pool = pool
         self.redis = redis
         self.schema = schema
+        self.watermark = AppliedWatermark(pool, schema)
 
     def _table(self, name: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
@@ -168,16 +155,12 @@ class ReadModels:
             for auction_id, found in zip(ids, results, strict=True)
         }
 
-    async def applied(self, position: int) -> bool:
-        query = sql.SQL(_APPLIED).format(schema=sql.Identifier(self.schema))
-        rows = await self._fetch(query, (position,))
-        return bool(rows and rows[0]["exists"])
-
     async def wait_for(self, position: int, timeout_s: float) -> bool:
-        """Wait until the read model has applied `position`; False when the time ran out."""
+        """Wait until the read model has applied every event up to `position`; False when
+        the time ran out."""
         deadline = time.monotonic() + timeout_s
         while True:
-            if await self.applied(position):
+            if await self.watermark.reached(position):
                 return True
             if time.monotonic() >= deadline:
                 return False

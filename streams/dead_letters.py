@@ -21,7 +21,10 @@ CREATE TABLE IF NOT EXISTS verachain_projection_dead_letters (
     error text NOT NULL,
     message bytea NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now()
-)
+);
+-- minPosition treats a dead-lettered position as passed (api/applied_watermark.py)
+CREATE INDEX IF NOT EXISTS verachain_projection_dead_letters_position
+    ON verachain_projection_dead_letters (position)
 """
 
 Publish = Callable[[bytes, bytes], Awaitable[None]]  # (key, value) to the dead-letter topic
@@ -37,10 +40,6 @@ class DeadLetters:
         self.pool = pool
         self.publish = publish
         self.projection = projection
-
-    async def ensure_table(self) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(DDL.encode())
 
     async def record(self, message: bytes, error: BaseException) -> None:
         envelope = _envelope_or_none(message)

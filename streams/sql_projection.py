@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from projections.read_rows import TABLE_BY_AGGREGATE, Envelope, Projected, Row, VersionGap, project
 from projections.sql_schema import LIVE_SCHEMA, TABLE_BY_NAME, Table, create_statements
+from streams.dead_letters import DDL as DEAD_LETTERS_DDL
 
 # (aggregate id, after version, up to version) -> the missing envelopes, in version order
 RepairRead = Callable[[str, int, int], Awaitable[list[Envelope]]]
@@ -61,6 +62,7 @@ async def ensure_read_model_schema(
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('verachain-read-model-ddl'))")
         for statement in create_statements(schema):
             await conn.execute(statement.encode())
+        await conn.execute(DEAD_LETTERS_DDL.encode())  # the API's minPosition reads it
 
 
 class SqlProjection:

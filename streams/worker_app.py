@@ -109,10 +109,10 @@ class _Resources:
             await self.dead_letter_topic.send(key=key, value=value)
 
         sql = SqlProjection(self.pool, repair)
-        await sql.ensure_schema()
-        dead_letters = DeadLetters(self.pool, publish)
-        await dead_letters.ensure_table()
-        return Projector(sql, RedisProjection(self.redis), dead_letters, self.metrics)
+        await sql.ensure_schema()  # the dead-letter table too
+        return Projector(
+            sql, RedisProjection(self.redis), DeadLetters(self.pool, publish), self.metrics
+        )
 
     async def __aexit__(self, *_: object) -> None:
         if self.redis is not None:
