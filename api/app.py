@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
+from api.audit_routes import audit_routes
 from api.context import RequestContext
 from api.dashboard_routes import dashboard_routes
 from api.http_guards import BodySizeLimit, SecurityHeaders, cors_middleware_kwargs
@@ -142,6 +143,7 @@ def create_app(
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),
+            *audit_routes(),
             *dashboard_routes(),
         ],
         lifespan=lifespan,

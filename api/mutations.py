@@ -14,7 +14,7 @@ import strawberry
 from opentelemetry import trace
 from strawberry.types import Info
 
-from api.queries import parse_id
+from api.ids import parse_id
 from commands.messages import (
     CloseAuction,
     Command,

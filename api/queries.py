@@ -5,12 +5,13 @@ model has applied that position; when the time runs out the answer says so with
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
+from api.audit_queries import AuditQueries
 from api.graphql_types import Auction, Certificate, Product
+from api.ids import parse_id
 from api.read_models import Row, encode_cursor, page_size
 from domain.errors import ValidationFailed
 from domain.statuses import AuctionStatus, VerificationStatus
@@ -54,13 +55,6 @@ class AuctionConnection:
         return [edge.node for edge in self.edges]
 
 
-def parse_id(value: str, name: str = "id") -> str:
-    try:
-        return str(UUID(value))
-    except ValueError as e:
-        raise ValidationFailed(f"{name} must be a UUID") from e
-
-
 async def wait_for_position(info: Info[Any, None], min_position: int | None) -> None:
     if min_position is None:
         return
@@ -78,7 +72,7 @@ def _page(rows: list[Row], size: int, order_column: str) -> tuple[list[Row], Pag
 
 
 @strawberry.type
-class Query:
+class Query(AuditQueries):
     @strawberry.field
     async def product(
         self, info: Info[Any, None], id: strawberry.ID, min_position: int | None = None

@@ -25,6 +25,7 @@ from commands.store import EventStore
 from infra.bootstrap import NotConfigured, build_bus, build_event_store
 from infra.settings import Settings
 from infra.tokens import load_or_create_secret
+from streams.audit_schema import ensure_audit_schema
 from streams.sql_projection import ensure_read_model_schema
 
 DEFAULT_MIN_POSITION_WAIT_S = 2.0
@@ -63,6 +64,7 @@ async def open_services(
     )
     await pool.open(wait=True)
     await ensure_read_model_schema(pool)  # queries may come before any worker started
+    await ensure_audit_schema(pool)  # and before the audit log's first append
     redis = Redis.from_url(settings.redis_url)
     store = build_event_store(settings)
     hub = LiveHub(settings.redis_url, registry)

@@ -14,8 +14,8 @@ from graphql.error import GraphQLError
 from strawberry.types import Info
 
 from api.graphql_types import Money
+from api.ids import parse_id
 from api.live_hub import SubscriberTooSlow
-from api.queries import parse_id
 from api.ws_endpoint import TOO_SLOW_REASON
 from projections.live_model import auction_channel, product_channel
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+from infra.audit_runner import run_audit_log
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.settings import Settings
 from streams.relay import Relay, RelayConfig
@@ -32,10 +33,16 @@ def relay_config(settings: Settings) -> RelayConfig:
 
 
 async def run_relay(
-    settings: Settings, stop: asyncio.Event, registry: CollectorRegistry | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    registry: CollectorRegistry | None = None,
+    *,
+    audit: bool = True,
 ) -> None:
-    """Run until `stop` is set. Serves /metrics when a port is configured and no registry
-    is given (an embedding process, like `verachain dev`, exposes its own)."""
+    """Run until `stop` is set, with the audit log beside the relay unless `audit` is
+    False (the relay benchmark measures the relay alone). Serves /metrics when a port is
+    configured and no registry is given (an embedding process, like `verachain dev`,
+    exposes its own)."""
     config = relay_config(settings)
     if not settings.database_url:
         raise NotConfigured("VERACHAIN_DATABASE_URL is not set (or run `verachain dev`)")
@@ -49,7 +56,10 @@ async def run_relay(
         store, RelayPositions(settings.database_url), config, RelayMetrics(registry), listener.wait
     )
     try:
-        await relay.run(stop)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(relay.run(stop), name="relay")
+            if audit:
+                group.create_task(run_audit_log(settings, stop, registry), name="audit-log")
     finally:
         await listener.close()
         store.close()

@@ -36,6 +36,8 @@ class Settings:
     relay_metrics_port: int = 9102  # 0: no metrics endpoint
     worker_metrics_port: int = 9103  # 0: no metrics endpoint
     worker_group: str | None = None  # Kafka consumer group; default "verachain-projections"
+    audit_origin: str = "verachain/audit/v1"  # the checkpoints' origin line and key name
+    audit_checkpoint_interval_s: float = 1.0  # at most one signed checkpoint per interval
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +65,8 @@ class Settings:
             relay_metrics_port=_int(env, "VERACHAIN_RELAY_METRICS_PORT", 9102),
             worker_metrics_port=_int(env, "VERACHAIN_WORKER_METRICS_PORT", 9103),
             worker_group=env.get("VERACHAIN_WORKER_GROUP") or None,
+            audit_origin=env.get("VERACHAIN_AUDIT_ORIGIN") or "verachain/audit/v1",
+            audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),
         )
 
     @property
@@ -81,6 +85,7 @@ class Settings:
             "VERACHAIN_DATA_DIR": str(self.data_dir),
             "VERACHAIN_KAFKA_PARTITIONS": str(self.kafka_partitions),
             "VERACHAIN_KAFKA_IDEMPOTENCE": self.kafka_idempotence,
+            "VERACHAIN_AUDIT_ORIGIN": self.audit_origin,
         }
         optional = {
             "VERACHAIN_DATABASE_URL": self.database_url,

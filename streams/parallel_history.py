@@ -2,7 +2,8 @@
 
 Decoding stored events and building their envelopes is pure Python (~50 µs an event here,
 a single core's ceiling of ~20k events/s), while folding the envelopes costs a fraction
-of that. So worker processes each read and decode windows of the notification log, and
+of that. So worker processes each read and decode windows of the notification log (and
+may turn them into something smaller to send back, like the audit log's leaf hashes), and
 the caller receives the windows back in global order and folds them alone."""
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import gc
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
+from typing import TypeVar
 
 from commands.store import EventStore
 from infra.bootstrap import build_event_store
@@ -26,6 +28,10 @@ PARALLEL_THRESHOLD = 20_000
 MAX_WORKERS = 4
 
 _worker_store: EventStore | None = None  # the event store of a worker process
+
+T = TypeVar("T")
+# Reads the window (after, up_to] of the store; a module-level function (it is pickled).
+WindowReader = Callable[[EventStore, int, int], list[T]]
 
 
 def default_workers() -> int:
@@ -57,8 +63,29 @@ def parallel_history_batches(
     window: int = HISTORY_BATCH,
 ) -> Iterator[list[Envelope]]:
     """Like history_batches, with each window of `window` positions read and decoded by
-    one of `workers` processes. Windows are fixed ranges of positions: ids are not dense,
-    so a window may hold fewer events, but no two windows overlap or leave a hole."""
+    one of `workers` processes."""
+    return parallel_windows(
+        settings, read_envelopes, after=after, up_to=up_to, workers=workers, window=window
+    )
+
+
+def read_envelopes(store: EventStore, after: int, up_to: int) -> list[Envelope]:
+    return read_history_batch(store, after, up_to - after, up_to)
+
+
+def parallel_windows(
+    settings: Settings,
+    read: WindowReader[T],
+    *,
+    after: int,
+    up_to: int,
+    workers: int,
+    window: int = HISTORY_BATCH,
+) -> Iterator[list[T]]:
+    """`read` applied to each window of `window` positions in (after, up_to] by one of
+    `workers` processes, the results in global order. Windows are fixed ranges of
+    positions: ids are not dense, so a window may hold fewer events, but no two windows
+    overlap or leave a hole."""
     # spawn, not fork: the caller may have threads (the bus, a connection pool).
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
@@ -67,14 +94,14 @@ def parallel_history_batches(
         initializer=_start_worker,
         initargs=(replace(settings, db_pool_size=1),),
     )
-    pending: deque[Future[list[Envelope]]] = deque()
+    pending: deque[Future[list[T]]] = deque()
     start = after
     try:
         while pending or start < up_to:
             # Two windows per worker in flight: one being read, one waiting for it.
             while start < up_to and len(pending) < 2 * workers:
                 stop = min(start + window, up_to)
-                pending.append(pool.submit(_read_window, start, stop))
+                pending.append(pool.submit(_read_window, read, start, stop))
                 start = stop
             batch = pending.popleft().result()
             if batch:
@@ -91,8 +118,8 @@ def _start_worker(settings: Settings) -> None:
     _worker_store = build_event_store(settings)
 
 
-def _read_window(after: int, up_to: int) -> list[Envelope]:
+def _read_window(read: WindowReader[T], after: int, up_to: int) -> list[T]:
     if _worker_store is None:
         msg = "the history worker was not started"
         raise RuntimeError(msg)
-    return read_history_batch(_worker_store, after, up_to - after, up_to)
+    return read(_worker_store, after, up_to)

@@ -123,7 +123,9 @@ async def measure_relay(
     stop = asyncio.Event()
     rss = process_tree_rss_mb()
     started = time.perf_counter()
-    relay = asyncio.create_task(run_relay(settings, stop, registry), name="bench-relay")
+    relay = asyncio.create_task(
+        run_relay(settings, stop, registry, audit=False), name="bench-relay"
+    )
     try:
         position, moved_at, failures_then, rss_at = 0, started, 0.0, started
         while position < head:

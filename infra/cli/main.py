@@ -12,6 +12,7 @@ from rich.console import Console
 from domain.errors import DomainError
 from infra.bootstrap import NotConfigured
 from infra.cli.api_command import api
+from infra.cli.audit_command import audit
 from infra.cli.bench_command import bench
 from infra.cli.db_command import db
 from infra.cli.demo_command import demo
@@ -44,6 +45,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 cli.add_command(api)
+cli.add_command(audit)
 cli.add_command(db)
 cli.add_command(token)
 cli.add_command(demo)

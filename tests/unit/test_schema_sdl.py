@@ -21,6 +21,10 @@ CONTRACT_OPERATIONS = (
     "closeAuction(auctionId: ID!)",
     "auctionUpdates(auctionId: ID!)",
     "verificationUpdates(productId: ID!)",
+    "eventHistory(aggregateId: ID!, asOf: DateTime = null, upToVersion: Int = null)",
+    "auditCheckpoint: Checkpoint!",
+    "inclusionProof(leafIndex: Int!, treeSize: Int = null)",
+    "consistencyProof(fromSize: Int!, toSize: Int = null)",
 )
 
 
