@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from infra.audit_runner import checkpoint_signer
 from infra.audit_tools import AuditToolError, log_verifier_key, prove, verify
@@ -50,7 +57,8 @@ def audit_verify(
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f} events"),
+            MofNCompleteColumn(),  # "?" while the total is unknown (a format of None fails)
+            TextColumn("events"),
             TimeRemainingColumn(),
             console=console,
         ) as progress:
@@ -85,7 +93,12 @@ def audit_verify(
 def audit_prove(event_id: str) -> None:
     """Print a C2SP tlog-proof of the event's inclusion (leaf input as extra data)."""
     try:
-        proof = asyncio.run(prove(Settings.from_env(), event_id))
+        event_uuid = uuid.UUID(event_id)
+    except ValueError:
+        click.echo(f"audit prove: {event_id!r} is not an event id (a UUID)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        proof = asyncio.run(prove(Settings.from_env(), str(event_uuid)))
     except AuditToolError as e:
         click.echo(f"audit prove: {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)
