@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 
 from commands.aggregate_cache import AggregateCache, working_copy
 from commands.batch_stats import BatchStats
+from commands.credentials import CredentialIssuer
 from commands.handlers import Outcome
 from commands.idempotency import answer_from_receipt, copy_outcome, split_by_receipts
 from commands.recorder import PendingReceipt
@@ -73,12 +74,14 @@ class BatchProcessor:
         cache: AggregateCache,
         clock: Callable[[], datetime],
         *,
+        credentials: CredentialIssuer,
         max_conflict_retries: int = 5,
         max_events_per_save: int = MAX_EVENTS_PER_SAVE,
     ) -> None:
         self.store = store
         self.cache = cache
         self.clock = clock
+        self.credentials = credentials
         self.max_conflict_retries = max_conflict_retries
         self.max_events_per_save = max_events_per_save
         self.stats = BatchStats()
@@ -152,7 +155,7 @@ class BatchProcessor:
             if budget <= 0:
                 return decided, redo + submissions[index:]
             prov = Provenance(s.actor.id, now, s.correlation_id, s.causation_id)
-            ctx = HandlerContext(state.workspace, s.actor, prov)
+            ctx = HandlerContext(state.workspace, s.actor, prov, self.credentials)
             handler = HANDLERS[type(s.command)]
             try:
                 outcome = handler(s.command, ctx)

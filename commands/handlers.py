@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from commands.actor import Role, require_role
+from commands.credentials import CertificateClaims
 from commands.messages import (
     CancelAuction,
     CloseAuction,
@@ -110,20 +111,39 @@ def issue_certificate(cmd: IssueCertificate, ctx: HandlerContext) -> Outcome:
     verification = ctx.get(Verification, product.check_certifiable())
     if verification.verdict is None or verification.inspector_id is None:
         raise InvalidTransition("the verification has no inspector's verdict")
+    # The credential states exactly what the event records, at the event's own time.
+    claims = CertificateClaims(
+        certificate_id=uuid4(),
+        product_id=product.id,
+        sku=product.sku,
+        serial_number=product.serial_number,
+        manufacturer=product.manufacturer,
+        product_name=product.name,
+        verification_id=verification.id,
+        verdict=verification.verdict.value,
+        inspector_id=verification.inspector_id,
+        ai_score=verification.ai_score,
+        ai_model_name=verification.ai_model_name,
+        ai_model_version=verification.ai_model_version,
+        issued_at=ctx.prov.now,
+    )
+    credential = ctx.credentials.issue(claims)
     certificate = ctx.add(
         Certificate.issue(
-            certificate_id=uuid4(),
-            product_id=product.id,
-            sku=product.sku,
-            serial_number=product.serial_number,
-            manufacturer=product.manufacturer,
-            product_name=product.name,
-            verification_id=verification.id,
-            verdict=verification.verdict.value,
-            inspector_id=verification.inspector_id,
-            ai_score=verification.ai_score,
-            ai_model_name=verification.ai_model_name,
-            ai_model_version=verification.ai_model_version,
+            certificate_id=claims.certificate_id,
+            product_id=claims.product_id,
+            sku=claims.sku,
+            serial_number=claims.serial_number,
+            manufacturer=claims.manufacturer,
+            product_name=claims.product_name,
+            verification_id=claims.verification_id,
+            verdict=claims.verdict,
+            inspector_id=claims.inspector_id,
+            ai_score=claims.ai_score,
+            ai_model_name=claims.ai_model_name,
+            ai_model_version=claims.ai_model_version,
+            credential=credential.json,
+            credential_sha256=credential.sha256,
             prov=ctx.prov,
         )
     )

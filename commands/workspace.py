@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate
 
 from commands.actor import Actor
+from commands.credentials import CredentialIssuer
 from domain.errors import NotFound
 from domain.event_base import VeraEvent
 from domain.provenance import Provenance
@@ -55,12 +56,20 @@ class Workspace:
 
 
 class HandlerContext:
-    """What a handler sees: the caller, the clock reading, and the batch's aggregates."""
+    """What a handler sees: the caller, the clock reading, the batch's aggregates, and the
+    ports to what handlers may not import (the certificate credential's signer)."""
 
-    def __init__(self, workspace: Workspace, actor: Actor, prov: Provenance) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        actor: Actor,
+        prov: Provenance,
+        credentials: CredentialIssuer,
+    ) -> None:
         self._workspace = workspace
         self.actor = actor
         self.prov = prov
+        self.credentials = credentials
         # Insertion-ordered, so a command's events are saved in a deterministic order.
         self.touched: dict[UUID, None] = {}
 

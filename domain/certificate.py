@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
@@ -14,6 +17,8 @@ from domain.provenance import Provenance
 from domain.rules import require_text
 from domain.statuses import CertificateStatus
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
 
 class Certificate(BaseAggregate[UUID]):
     TOPIC = "Certificate"
@@ -23,9 +28,12 @@ class Certificate(BaseAggregate[UUID]):
         pass
 
     class Issued(Event, AggregateCreated):
-        """Carries every field the signed credential of a later issue is built from."""
+        """Carries every field the signed credential is built from, and (from v2) the
+        credential itself, as canonical JSON text, with its SHA-256. v1 events were issued
+        before certificates had credentials: both fields are null for them."""
 
         TOPIC = "CertificateIssued"
+        class_version = 2
         product_id: UUID
         sku: str
         serial_number: str
@@ -38,6 +46,13 @@ class Certificate(BaseAggregate[UUID]):
         ai_model_name: str | None
         ai_model_version: str | None
         issued_by: str
+        credential: str | None
+        credential_sha256: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["credential"] = None
+            state["credential_sha256"] = None
 
     class Revoked(Event):
         TOPIC = "CertificateRevoked"
@@ -71,8 +86,11 @@ class Certificate(BaseAggregate[UUID]):
         ai_score: Decimal | None,
         ai_model_name: str | None,
         ai_model_version: str | None,
+        credential: str,
+        credential_sha256: str,
         prov: Provenance,
     ) -> Certificate:
+        _check_credential(credential, credential_sha256)
         return cls._create(
             cls.Issued,
             id=certificate_id,
@@ -88,6 +106,8 @@ class Certificate(BaseAggregate[UUID]):
             ai_model_name=ai_model_name,
             ai_model_version=ai_model_version,
             issued_by=prov.actor_id,
+            credential=credential,
+            credential_sha256=credential_sha256,
             **prov.event_fields(),
         )
 
@@ -101,3 +121,13 @@ class Certificate(BaseAggregate[UUID]):
         self.trigger_event(
             self.Revoked, reason=reason, revoked_by=prov.actor_id, **prov.event_fields()
         )
+
+
+def _check_credential(credential: str, credential_sha256: str) -> None:
+    """The event must hash what it carries: the credential is kept in its canonical (JCS)
+    text, so its bytes' SHA-256 is the recorded one, and anyone can recompute it. A mismatch
+    is a bug in the issuer, not bad input."""
+    if not _SHA256_HEX.fullmatch(credential_sha256):
+        raise ValueError(f"credential_sha256 {credential_sha256!r} is not lowercase SHA-256 hex")
+    if hashlib.sha256(credential.encode()).hexdigest() != credential_sha256:
+        raise ValueError("credential_sha256 is not the SHA-256 of the credential's text")

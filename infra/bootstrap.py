@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from commands.aggregate_cache import AggregateCache
 from commands.batch import BatchProcessor
 from commands.bus import BusConfig, CommandBus
+from commands.credentials import CredentialIssuer
 from commands.store import EventStore, store_env
+from infra.credentials.issuer import certificate_issuer
 from infra.postgres import PgTarget
 from infra.settings import Settings
 
@@ -43,11 +45,15 @@ def build_bus(
     store: EventStore,
     *,
     clock: Callable[[], datetime] = utc_now,
+    credentials: CredentialIssuer | None = None,
 ) -> CommandBus:
+    """The bus; certificates are signed with `credentials`, by default the installation's
+    issuer key (loaded here, so a broken key file stops the process at start-up)."""
     processor = BatchProcessor(
         store,
         AggregateCache(settings.aggregate_cache_size),
         clock,
+        credentials=credentials or certificate_issuer(settings),
         max_conflict_retries=settings.max_conflict_retries,
     )
     config = BusConfig(

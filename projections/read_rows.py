@@ -179,6 +179,11 @@ def _certificate_issued(row: Row, data: dict[str, Any], env: Envelope) -> list[t
         ai_model_name=data["ai_model_name"],
         ai_model_version=data["ai_model_version"],
         issued_by=data["issued_by"],
+        # The credential's canonical JSON text, kept verbatim: its bytes are what
+        # credential_sha256 covers. Null for certificates issued before credentials (v1);
+        # .get because a v1 envelope may still be on a topic a worker replays.
+        credential=data.get("credential"),
+        credential_sha256=data.get("credential_sha256"),
         status="VALID",
         issued_at=parse_time(env["occurred_at"]),
         revoked_at=None,

@@ -13,6 +13,9 @@ class Table:
     name: str
     columns: tuple[tuple[str, str], ...]  # (name, SQL type), primary key first
     indexes: tuple[str, ...] = ()  # column lists, e.g. "status, ends_at, id"
+    # Nullable columns added after the table first shipped: a read model created before
+    # them gains them in place (null until a rebuild or the next event fills them).
+    added_columns: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -110,9 +113,12 @@ TABLES: tuple[Table, ...] = (
             ("revoked_at", "timestamptz"),
             ("revoked_by", "text"),
             ("revocation_reason", "text"),
+            ("credential", "text"),
+            ("credential_sha256", "text"),
             *_ROW_END,
         ),
         ("product_id, issued_at",),
+        added_columns=("credential", "credential_sha256"),
     ),
     Table(
         "auctions",
@@ -166,9 +172,23 @@ def create_statements(schema: str) -> list[str]:
     for table in TABLES:
         columns = ", ".join(f"{name} {kind}" for name, kind in table.columns)
         statements.append(f'CREATE TABLE IF NOT EXISTS "{schema}".{table.name} ({columns})')
+        statements.extend(_add_column(schema, table, name) for name in table.added_columns)
         for number, index in enumerate(table.indexes):
             statements.append(
                 f"CREATE INDEX IF NOT EXISTS {table.name}_ix{number} "
                 f'ON "{schema}".{table.name} ({index})'
             )
     return statements
+
+
+def _add_column(schema: str, table: Table, column: str) -> str:
+    """Add the column unless it exists. Looked up first: ALTER TABLE takes an exclusive lock
+    even when IF NOT EXISTS makes it a no-op, and every API and worker start runs this."""
+    kind = dict(table.columns)[column]
+    return (
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns"  # noqa: S608 - our names
+        f" WHERE table_schema = '{schema}' AND table_name = '{table.name}'"
+        f" AND column_name = '{column}') THEN"
+        f' ALTER TABLE "{schema}".{table.name} ADD COLUMN {column} {kind};'
+        " END IF; END $$"
+    )

@@ -19,6 +19,7 @@ from domain.product import Product
 from domain.provenance import Provenance
 from domain.statuses import Verdict, VerificationStatus
 from domain.verification import Verification
+from tests.support.certificate_issuer import issue_with_credential
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MANUFACTURER = "acme-watches"
@@ -103,7 +104,7 @@ def _verified_product(story: _Story) -> Product:
 def _certify(story: _Story, product: Product) -> Certificate:
     prov = story.prov(INSPECTOR, START + timedelta(hours=2))
     verification_id = product.check_certifiable()
-    certificate = Certificate.issue(
+    certificate = issue_with_credential(
         certificate_id=uuid4(),
         product_id=product.id,
         sku=product.sku,

@@ -33,6 +33,7 @@ from domain.product import Product
 from domain.provenance import Provenance
 from domain.statuses import Verdict, VerificationStatus
 from domain.verification import Verification
+from tests.support.certificate_issuer import fixed_issuer, issue_with_credential
 
 A = TypeVar("A", bound=AnyAggregate)
 
@@ -143,7 +144,7 @@ def certified_product(owner: str | None = None) -> tuple[Product, Certificate]:
 def issued_certificate(product: Product, issuer: str = "inspector-1") -> Certificate:
     verification_id = product.check_certifiable()
     return saved(
-        Certificate.issue(
+        issue_with_credential(
             certificate_id=uuid4(),
             product_id=product.id,
             sku=product.sku,
@@ -236,7 +237,9 @@ class World:
 
     def attempt(self, command: Command, actor: Actor, now: datetime = T0) -> Attempt:
         workspace = Workspace(load=self.load)
-        context = HandlerContext(workspace, actor, prov(actor.id or "anonymous", now))
+        context = HandlerContext(
+            workspace, actor, prov(actor.id or "anonymous", now), fixed_issuer()
+        )
         attempt = Attempt(workspace, context)
         try:
             attempt.outcome = HANDLERS[type(command)](command, context)

@@ -11,6 +11,7 @@ import pytest
 from domain.certificate import Certificate
 from domain.errors import AlreadyRevoked, InvalidTransition, NotVerified, ValidationFailed
 from domain.statuses import CertificateStatus, Verdict, VerificationStatus
+from tests.support.certificate_issuer import issue_with_credential
 from tests.unit.support import (
     assessed,
     certified_product,
@@ -33,7 +34,7 @@ def test_issue_records_everything_the_credential_is_built_from() -> None:
     issuer = uid("inspector")
     certificate_id = uuid4()
 
-    certificate = Certificate.issue(
+    certificate = issue_with_credential(
         certificate_id=certificate_id,
         product_id=product.id,
         sku=product.sku,

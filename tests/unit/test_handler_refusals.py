@@ -32,6 +32,7 @@ from domain.statuses import (
     VerificationStatus,
 )
 from domain.verification import Verification
+from tests.support.certificate_issuer import issue_with_credential
 from tests.unit.handler_support import (
     DURING,
     Cast,
@@ -240,7 +241,7 @@ def _certified_pair(cast: Cast) -> tuple[Product, Certificate]:
     product = Product.register(
         sku="S", serial_number=uuid4().hex, name="N", manufacturer="M", prov=prov(cast.maker.id)
     )
-    certificate = Certificate.issue(
+    certificate = issue_with_credential(
         certificate_id=uuid4(),
         product_id=product.id,
         sku="S",

@@ -14,6 +14,7 @@ from commands.registry import HANDLERS
 from commands.workspace import HandlerContext, Workspace
 from domain.errors import DuplicateProduct
 from domain.product import Product
+from tests.support.certificate_issuer import fixed_issuer
 from tests.unit.handler_support import (
     Cast,
     register_command,
@@ -64,11 +65,11 @@ def test_a_duplicate_inside_one_batch_is_refused_before_it_is_saved() -> None:
     cast = Cast()
     workspace = Workspace(load=lambda _id: None)
     command = register_command()
-    first = HandlerContext(workspace, cast.maker, prov(cast.maker.id))
+    first = HandlerContext(workspace, cast.maker, prov(cast.maker.id), fixed_issuer())
     HANDLERS[RegisterProduct](command, first)
     # The batch takes each accepted command's events before it runs the next one.
     assert topics(first.collect_events()) == ["ProductRegistered"]
-    second = HandlerContext(workspace, cast.maker, prov(cast.maker.id))
+    second = HandlerContext(workspace, cast.maker, prov(cast.maker.id), fixed_issuer())
 
     with pytest.raises(DuplicateProduct):
         HANDLERS[RegisterProduct](command, second)
