@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.audit_leaves import LeafRecord, leaf_records
+from streams.audit_leaves import LeafBatch, leaf_batch
 from streams.history_reader import HISTORY_BATCH
 from streams.topics import event_topics
 
@@ -55,8 +55,8 @@ def _keep(by_position: dict[int, dict[str, object]], value: bytes | None, where:
         raise KafkaHistoryError(f"{where}: two different events at position {position}")
 
 
-async def kafka_leaf_batches(bootstrap: str) -> AsyncIterator[list[LeafRecord]]:
+async def kafka_leaf_batches(bootstrap: str) -> AsyncIterator[LeafBatch]:
     envelopes = await kafka_envelopes(bootstrap)
     ordered = [envelopes[position] for position in sorted(envelopes)]
     for start in range(0, len(ordered), HISTORY_BATCH):
-        yield leaf_records(ordered[start : start + HISTORY_BATCH])
+        yield leaf_batch(ordered[start : start + HISTORY_BATCH])

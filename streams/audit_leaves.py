@@ -1,42 +1,60 @@
 """The audit log's leaves, computed from the store: leaf input = the RFC 8785 canonical JSON
-of the event's envelope (what Kafka carries), leaf hash = SHA-256(0x00 ‖ input)."""
+of the event's envelope (what Kafka carries), leaf hash = SHA-256(0x00 ‖ input).
+
+A batch is kept as columns (positions, event ids, hashes): history worker processes send
+it back pickled, and the log writes it as three arrays, so per leaf there is no object to
+build, pickle or adapt."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Generator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from commands.store import EventStore
 from infra.settings import Settings
 from projections.jcs import canonical_json
-from projections.merkle import leaf_hash
 from projections.read_rows import Envelope
 from streams.history_reader import HISTORY_BATCH, read_history_batch
 from streams.parallel_history import PARALLEL_THRESHOLD, default_workers, parallel_windows
 
+_LEAF_PREFIX = b"\x00"  # RFC 9162 §2.1.1: leaf hash = SHA-256(0x00 ‖ leaf input)
 
-@dataclass(frozen=True, slots=True)
-class LeafRecord:
-    position: int
-    event_id: str
-    leaf_hash: bytes
+
+@dataclass(slots=True)
+class LeafBatch:
+    """Consecutive leaves in store order."""
+
+    positions: list[int] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+    hashes: list[bytes] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    @property
+    def last_position(self) -> int:
+        return self.positions[-1]
 
 
 def leaf_input(envelope: Envelope) -> bytes:
     return canonical_json(envelope)
 
 
-def leaf_records(envelopes: Iterable[Envelope]) -> list[LeafRecord]:
-    return [
-        LeafRecord(int(e["position"]), str(e["event_id"]), leaf_hash(leaf_input(e)))
-        for e in envelopes
-    ]
+def leaf_batch(envelopes: Iterable[Envelope]) -> LeafBatch:
+    batch = LeafBatch()
+    sha256 = hashlib.sha256
+    for envelope in envelopes:
+        batch.positions.append(int(envelope["position"]))
+        batch.event_ids.append(str(envelope["event_id"]))
+        batch.hashes.append(sha256(_LEAF_PREFIX + canonical_json(envelope)).digest())
+    return batch
 
 
-def read_leaf_window(store: EventStore, after: int, up_to: int) -> list[LeafRecord]:
-    """The leaves of positions (after, up_to]; runs in history worker processes too, which
-    send back 3 small fields per event instead of whole envelopes."""
-    return leaf_records(read_history_batch(store, after, up_to - after, up_to))
+def read_leaf_window(store: EventStore, after: int, up_to: int) -> list[LeafBatch]:
+    """The leaves of positions (after, up_to] (run by history worker processes too)."""
+    batch = leaf_batch(read_history_batch(store, after, up_to - after, up_to))
+    return [batch] if batch.hashes else []
 
 
 def leaf_batches(
@@ -46,19 +64,20 @@ def leaf_batches(
     after: int,
     up_to: int,
     batch_size: int = HISTORY_BATCH,
-) -> Generator[list[LeafRecord], None, None]:
+) -> Generator[LeafBatch, None, None]:
     """Every leaf of positions (after, up_to] in store order: decoded and hashed by worker
     processes when there are many (decoding is ~50 µs an event, one core's ceiling), else
     here."""
     workers = default_workers()
     if workers > 1 and up_to - after >= PARALLEL_THRESHOLD:
-        yield from parallel_windows(
+        for batches in parallel_windows(
             settings, read_leaf_window, after=after, up_to=up_to, workers=workers
-        )
+        ):
+            yield from batches
         return
     while after < up_to:
-        batch = leaf_records(read_history_batch(store, after, batch_size, up_to))
-        if not batch:
+        batch = leaf_batch(read_history_batch(store, after, batch_size, up_to))
+        if not batch.hashes:
             return
         yield batch
-        after = batch[-1].position
+        after = batch.last_position

@@ -23,7 +23,7 @@ from commands.store import EventStore
 from infra.settings import Settings
 from projections.merkle import Frontier, root_plan
 from projections.merkle_verify import verify_consistency
-from streams.audit_leaves import LeafRecord, leaf_batches
+from streams.audit_leaves import LeafBatch, leaf_batches
 from streams.audit_proofs import AuditProofs
 from streams.audit_schema import ensure_audit_schema
 from streams.audit_signer import CheckpointSigner
@@ -167,11 +167,11 @@ class AuditLog:
         finally:
             batches.close()
 
-    async def _append(self, batch: list[LeafRecord]) -> None:
+    async def _append(self, batch: LeafBatch) -> None:
         first_index = self.frontier.size
-        nodes = [node for leaf in batch for node in self.frontier.append(leaf.leaf_hash)]
+        nodes = self.frontier.extend(batch.hashes)
         await self.audit.append(first_index, batch, nodes)
-        self.last_position = batch[-1].position
+        self.last_position = batch.last_position
         self.metrics.tree_size.set(self.frontier.size)
 
     async def checkpoint(self) -> StoredCheckpoint | None:
@@ -241,5 +241,5 @@ class AuditLog:
             await conn.close()
 
 
-def _next_batch(batches: Generator[list[LeafRecord], None, None]) -> list[LeafRecord]:
-    return next(batches, [])
+def _next_batch(batches: Generator[LeafBatch, None, None]) -> LeafBatch | None:
+    return next(batches, None)

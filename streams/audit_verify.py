@@ -19,7 +19,7 @@ from projections.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from projections.merkle import Frontier
 from projections.merkle_verify import verify_consistency
 from projections.signed_note import NoteError, VerifierKey, open_note
-from streams.audit_leaves import LeafRecord
+from streams.audit_leaves import LeafBatch
 from streams.audit_proofs import AuditProofs
 from streams.audit_store import AuditStore, StoredCheckpoint
 
@@ -41,7 +41,7 @@ class VerifyReport:
 
 
 async def verify_log(
-    leaves: AsyncIterator[list[LeafRecord]],
+    leaves: AsyncIterator[LeafBatch],
     audit: AuditStore,
     log_key: VerifierKey,
     *,
@@ -106,7 +106,7 @@ def _trusted_checkpoint(
 
 
 async def _recompute(
-    leaves: AsyncIterator[list[LeafRecord]],
+    leaves: AsyncIterator[LeafBatch],
     audit: AuditStore,
     targets: list[int],
     report: VerifyReport,
@@ -122,15 +122,16 @@ async def _recompute(
     async for batch in leaves:
         first = frontier.size
         persisted = await audit.leaf_hashes(first, first + len(batch))
-        for offset, leaf in enumerate(batch):
+        for offset, digest in enumerate(batch.hashes):
             index = first + offset
-            if not mismatch_reported and persisted.get(index) not in (None, leaf.leaf_hash):
+            if not mismatch_reported and persisted.get(index) not in (None, digest):
                 report.fail(
-                    f"leaf {index} (store position {leaf.position}, event {leaf.event_id}): "
-                    "the history's event does not hash to the logged leaf"
+                    f"leaf {index} (store position {batch.positions[offset]}, event "
+                    f"{batch.event_ids[offset]}): the history's event does not hash to the "
+                    "logged leaf"
                 )
                 mismatch_reported = True
-            frontier.append(leaf.leaf_hash)
+            frontier.append(digest)
             while target is not None and frontier.size == target:
                 roots[target] = frontier.root()
                 target = next(pending, None)

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from rich.table import Table
 
 from infra.bench.api_bench import ApiBenchConfig, run_api_bench
+from infra.bench.audit_bench import PROOFS, run_audit_bench
 from infra.bench.environment import bench_broker, bench_database
 from infra.bench.pipeline_bench import run_pipeline_bench
 from infra.bench.rebuild_bench import bench_redis, bench_redis_url, run_rebuild_bench
@@ -86,6 +87,44 @@ def bench_rebuild(as_json: bool, events: int) -> None:
             f"(target {summary['target_events_per_s']})"
         )
     sys.exit(0 if summary["met"] else 1)
+
+
+@bench.command("audit")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option(
+    "--events", default=1_000_000, show_default=True, type=click.IntRange(1_000, 10_000_000)
+)
+@click.option("--bid-rate", default=200.0, show_default=True, type=click.FloatRange(1, 5_000))
+@click.option("--bid-seconds", default=15.0, show_default=True, type=click.FloatRange(1, 600))
+def bench_audit(as_json: bool, events: int, bid_rate: float, bid_seconds: float) -> None:
+    """Audit log: integration rate, inclusion-proof latency, verify time, commit -> checkpoint."""
+    with bench_database(Settings.from_env()) as (settings, origin):
+        console = Console(stderr=True, quiet=as_json)
+        with _progress(console) as progress:
+            tasks = {
+                "seed": progress.add_task("seeding the store", total=events),
+                "integrate": progress.add_task("appending every event to the log", total=1),
+                "proofs": progress.add_task("inclusion proofs", total=PROOFS),
+                "verify": progress.add_task("audit verify", total=events),
+                "checkpoints": progress.add_task(
+                    "bids while the log signs", total=int(bid_rate * bid_seconds)
+                ),
+            }
+            summary = asyncio.run(
+                run_audit_bench(
+                    settings,
+                    events,
+                    lambda phase, done: progress.update(tasks[phase], completed=done),
+                    bid_rate=bid_rate,
+                    bid_seconds=bid_seconds,
+                )
+            )
+    summary["postgres"] = origin
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        Console().print(summary)
+    sys.exit(0 if summary["all_met"] else 1)
 
 
 @bench.command("pipeline")

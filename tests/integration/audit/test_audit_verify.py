@@ -12,7 +12,7 @@ from commands.bus import CommandBus
 from commands.store import EventStore
 from projections.merkle import EMPTY_ROOT
 from projections.signed_note import parse_verifier_key
-from streams.audit_leaves import LeafRecord, leaf_batches
+from streams.audit_leaves import LeafBatch, leaf_batches
 from streams.audit_log import AuditLog
 from streams.audit_schema import ensure_audit_schema
 from streams.audit_signer import CheckpointSigner
@@ -22,15 +22,17 @@ from tests.integration.audit.conftest import Pool
 from tests.integration.rebuild.support import traffic
 
 
-async def _leaves(audit_log: AuditLog) -> AsyncIterator[list[LeafRecord]]:
+async def _leaves(audit_log: AuditLog) -> AsyncIterator[LeafBatch]:
     head = audit_log.store.head_position()
     for batch in leaf_batches(audit_log.settings, audit_log.store, after=0, up_to=head):
         yield batch
 
 
-async def _verify(audit_log: AuditLog, signer: CheckpointSigner, **kw: str) -> VerifyReport:
+async def _verify(
+    audit_log: AuditLog, signer: CheckpointSigner, trusted: str | None = None
+) -> VerifyReport:
     key = parse_verifier_key(signer.verifier_key)
-    return await verify_log(_leaves(audit_log), AuditStore(audit_log.pool), key, **kw)
+    return await verify_log(_leaves(audit_log), AuditStore(audit_log.pool), key, trusted=trusted)
 
 
 async def _logged_history(bus: CommandBus, pool: Pool, audit_log: AuditLog) -> None:
