@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from projections.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from projections.merkle import Frontier
@@ -24,6 +25,38 @@ from streams.audit_proofs import AuditProofs
 from streams.audit_store import AuditStore, StoredCheckpoint
 
 Advance = Callable[[int], None]  # leaves done, for a progress bar
+
+
+class LogView(Protocol):
+    """What verification reads of the log: the database's, or an export's files."""
+
+    async def checkpoints(self) -> list[StoredCheckpoint]: ...
+
+    async def leaf_hashes(self, start: int, end: int) -> dict[int, bytes]: ...
+
+    async def size(self) -> int: ...
+
+    async def consistency(self, old_size: int, new_size: int) -> list[bytes]: ...
+
+
+class DatabaseLog:
+    """The log as PostgreSQL holds it (proofs assembled from the stored nodes)."""
+
+    def __init__(self, audit: AuditStore) -> None:
+        self.audit = audit
+        self.proofs = AuditProofs(audit)
+
+    async def checkpoints(self) -> list[StoredCheckpoint]:
+        return await self.audit.checkpoints()
+
+    async def leaf_hashes(self, start: int, end: int) -> dict[int, bytes]:
+        return await self.audit.leaf_hashes(start, end)
+
+    async def size(self) -> int:
+        return await self.audit.size()
+
+    async def consistency(self, old_size: int, new_size: int) -> list[bytes]:
+        return await self.proofs.consistency(old_size, new_size)
 
 
 @dataclass
@@ -42,7 +75,7 @@ class VerifyReport:
 
 async def verify_log(
     leaves: AsyncIterator[LeafBatch],
-    audit: AuditStore,
+    log: LogView | AuditStore,
     log_key: VerifierKey,
     *,
     trusted: str | None = None,
@@ -50,6 +83,7 @@ async def verify_log(
 ) -> VerifyReport:
     """Check the log against the history in `leaves` (store order). `trusted` is a signed
     checkpoint note the auditor kept."""
+    audit = DatabaseLog(log) if isinstance(log, AuditStore) else log
     report = VerifyReport()
     stored = await audit.checkpoints()
     signed = _signed_checkpoints(stored, log_key, report)
@@ -72,7 +106,7 @@ async def verify_log(
             report.fail(f"trusted checkpoint {size}: the history holds only {report.leaves} events")
         elif roots.get(size) != expected_trusted.root:
             report.fail(f"trusted checkpoint {size}: today's history does not extend it")
-    await _check_served_consistency(AuditProofs(audit), stored, report)
+    await _check_served_consistency(audit, stored, report)
     return report
 
 
@@ -107,7 +141,7 @@ def _trusted_checkpoint(
 
 async def _recompute(
     leaves: AsyncIterator[LeafBatch],
-    audit: AuditStore,
+    audit: LogView,
     targets: list[int],
     report: VerifyReport,
     advance: Advance | None,
@@ -145,7 +179,7 @@ async def _recompute(
 
 
 async def _check_served_consistency(
-    proofs: AuditProofs, stored: list[StoredCheckpoint], report: VerifyReport
+    proofs: LogView, stored: list[StoredCheckpoint], report: VerifyReport
 ) -> None:
     for older, newer in itertools.pairwise(stored):
         try:

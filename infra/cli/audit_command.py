@@ -17,8 +17,16 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from infra.audit_export import ExportError, export_audit
 from infra.audit_runner import checkpoint_signer
-from infra.audit_tools import AuditToolError, log_verifier_key, prove, verify
+from infra.audit_tools import (
+    AuditToolError,
+    export_verifier_key,
+    log_verifier_key,
+    prove,
+    verify,
+    verify_export,
+)
 from infra.settings import Settings
 
 EXIT_INVALID = 1
@@ -43,16 +51,32 @@ def audit_key() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A signed checkpoint note kept from earlier; today's log must extend it.",
 )
+@click.option(
+    "--from-export",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check an `audit export` directory instead (offline: no database, no broker).",
+)
 @click.option("--log-key", help="The log's verifier key (default: this installation's key).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def audit_verify(
-    from_kafka: bool, trusted_checkpoint: Path | None, log_key: str | None, quiet: bool
+    from_kafka: bool,
+    trusted_checkpoint: Path | None,
+    from_export: Path | None,
+    log_key: str | None,
+    quiet: bool,
 ) -> None:
     """Recompute every leaf and root; check every checkpoint. Exit 0 only if all holds."""
     settings = Settings.from_env()
     console = Console(stderr=True, quiet=quiet)
+    if from_export is not None and from_kafka:
+        click.echo("audit verify: --from-export and --from-kafka exclude each other", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     try:
-        key = log_verifier_key(settings, log_key)
+        key = (
+            export_verifier_key(from_export, log_key)
+            if from_export is not None
+            else log_verifier_key(settings, log_key)
+        )
         trusted = trusted_checkpoint.read_text("utf-8") if trusted_checkpoint else None
         with Progress(
             TextColumn("{task.description}"),
@@ -64,7 +88,14 @@ def audit_verify(
         ) as progress:
             task = progress.add_task("recomputing leaves", total=None)
             report = asyncio.run(
-                verify(
+                verify_export(
+                    from_export,
+                    key,
+                    trusted=trusted,
+                    advance=lambda done: progress.advance(task, done),
+                )
+                if from_export is not None
+                else verify(
                     settings,
                     key,
                     from_kafka=from_kafka,
@@ -81,11 +112,47 @@ def audit_verify(
         for problem in report.problems[1:]:
             click.echo(f"  also: {problem}", err=True)
         sys.exit(EXIT_INVALID)
-    source = "Kafka" if from_kafka else "the event store"
+    source = "Kafka" if from_kafka else (f"{from_export}" if from_export else "the event store")
     click.echo(
         f"audit verify: OK: {report.leaves} events from {source}, "
         f"{report.checkpoints} signed checkpoints hold"
     )
+
+
+@audit.command("export")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--inclusion-proofs",
+    is_flag=True,
+    help="Also an inclusion proof of every leaf (large: ~1 KB per event).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def audit_export(path: Path, inclusion_proofs: bool, quiet: bool) -> None:
+    """Write events, checkpoints and proofs to PATH for an offline audit."""
+    settings = Settings.from_env()
+    console = Console(stderr=True, quiet=quiet)
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("exporting events", total=None)
+            written = asyncio.run(
+                export_audit(
+                    settings,
+                    path,
+                    checkpoint_signer(settings).verifier_key,
+                    inclusion_proofs=inclusion_proofs,
+                    advance=lambda done: progress.advance(task, done),
+                )
+            )
+    except ExportError as e:
+        click.echo(f"audit export: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"audit export: {written} events, checkpoints and proofs written to {path}")
 
 
 @audit.command("prove")
