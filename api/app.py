@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.audit_routes import audit_routes
+from api.certificate_routes import certificate_routes
 from api.context import RequestContext
 from api.dashboard_routes import dashboard_routes
 from api.http_guards import BodySizeLimit, SecurityHeaders, cors_middleware_kwargs
@@ -144,6 +145,7 @@ def create_app(
             Route("/ready", ready),
             Route("/metrics", metrics),
             *audit_routes(),
+            *certificate_routes(),
             *dashboard_routes(),
         ],
         lifespan=lifespan,

@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
+from api.certificate_credentials import issuance_proof, issuer_of
 from api.read_models import MAX_PAGE, Row
 from domain.errors import ValidationFailed
 from domain.statuses import (
@@ -113,6 +115,14 @@ class Certificate:
     issued_at: datetime
     revoked_at: datetime | None
     revocation_reason: str | None
+    credential: str | None = strawberry.field(
+        description="the signed W3C Verifiable Credential 2.0 (eddsa-jcs-2022) as JSON text, "
+        "served also at /certificates/{id}.vc.json; null if issued before credentials"
+    )
+    credential_sha256: str | None = strawberry.field(
+        description="hex SHA-256 of the credential's JCS form, recorded in the issuance event"
+    )
+    issuer_did: str | None = strawberry.field(description="the credential's issuer (did:key)")
     version: int
     position: int
 
@@ -133,9 +143,20 @@ class Certificate:
             issued_at=row["issued_at"],
             revoked_at=row["revoked_at"],
             revocation_reason=row["revocation_reason"],
+            credential=row["credential"],
+            credential_sha256=row["credential_sha256"],
+            issuer_did=issuer_of(row["credential"]),
             version=row["version"],
             position=row["position"],
         )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="C2SP tlog-proof of the issuance event in the audit log (its extra data is "
+        "the event's envelope); null until a signed checkpoint covers it"
+    )
+    async def proof(self, info: Info[Any, None]) -> str | None:
+        services = info.context.services
+        return await issuance_proof(services.store, services.pool, UUID(str(self.id)))
 
     @strawberry.field
     async def product(self, info: Info[Any, None]) -> Product | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+import streams
 from domain.envelope import format_utc
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.keys import AUDIT_LOG_KEY_FILE, load_or_create_ed25519
@@ -33,8 +35,11 @@ def checkpoint_signer(settings: Settings) -> CheckpointSigner:
     )
 
 
+CHECKPOINT_SCHEMA = Path(streams.__file__).parent / "schemas/messages/AuditCheckpoint.v1.json"
+
+
 def checkpoint_message(checkpoint: StoredCheckpoint, origin: str) -> bytes:
-    """The value published to verachain.audit.checkpoints (schema AuditCheckpoint v1)."""
+    """The value published to verachain.audit.checkpoints (CHECKPOINT_SCHEMA)."""
     return json.dumps(
         {
             "schema_version": 1,

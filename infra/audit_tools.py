@@ -6,23 +6,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Generator
+from pathlib import Path
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from commands.store import EventStore
+from infra.audit_export import ExportError, ExportLog
 from infra.audit_kafka import kafka_leaf_batches
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.keys import AUDIT_LOG_KEY_FILE, load_ed25519
 from infra.settings import Settings
 from projections.signed_note import VerifierKey, parse_verifier_key, verifier_key
 from projections.tlog_proof import TlogProof
-from streams.audit_leaves import LeafRecord, leaf_batches, leaf_input
-from streams.audit_proofs import AuditProofs
+from streams.audit_event_proof import ProofUnavailable, event_tlog_proof
+from streams.audit_leaves import LeafBatch, leaf_batches
 from streams.audit_store import AuditStore
 from streams.audit_verify import VerifyReport, verify_log
-from streams.history_reader import read_history_batch
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
 
@@ -81,35 +82,46 @@ async def verify(
         return await verify_log(leaves, AuditStore(pool), log_key, trusted=trusted, advance=advance)
 
 
+async def verify_export(
+    path: Path,
+    log_key: VerifierKey,
+    *,
+    trusted: str | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    """verify_log over an `audit export` directory: no database, no broker."""
+    try:
+        exported = ExportLog(path)
+        return await verify_log(
+            exported.leaves(), exported, log_key, trusted=trusted, advance=advance
+        )
+    except ExportError as e:
+        raise AuditToolError(f"{path}: {e}") from e
+
+
+def export_verifier_key(path: Path, given: str | None) -> VerifierKey:
+    """--log-key when given, else the export's own log-key.vkey."""
+    if given:
+        return log_verifier_key(Settings(), given)
+    key_file = path / "log-key.vkey"
+    if not key_file.exists():
+        raise AuditToolError(f"{key_file} is missing: pass --log-key NAME+ID+KEY")
+    return log_verifier_key(Settings(), key_file.read_text("utf-8"))
+
+
 async def prove(settings: Settings, event_id: str) -> TlogProof:
     """A C2SP tlog-proof of the event's leaf against the first checkpoint that covers it;
     its extra data is the leaf input (the canonical envelope), so the proof stands alone."""
     async with _opened(settings) as (store, pool):
-        audit = AuditStore(pool)
-        leaf = await audit.leaf_by_event(event_id)
-        if leaf is None:
-            raise AuditToolError(f"event {event_id} is not in the audit log (yet)")
-        checkpoint = await audit.checkpoint_covering(leaf.leaf_index + 1)
-        if checkpoint is None:
-            raise AuditToolError(f"no signed checkpoint covers event {event_id} yet")
-        hashes = await AuditProofs(audit).inclusion(leaf.leaf_index, checkpoint.tree_size)
-        (envelope,) = await asyncio.to_thread(
-            read_history_batch, store, leaf.position - 1, 1, leaf.position
-        )
-        return TlogProof(
-            index=leaf.leaf_index,
-            hashes=hashes,
-            checkpoint_note=checkpoint.note,
-            extra=leaf_input(envelope),
-        )
+        try:
+            return await event_tlog_proof(store, AuditStore(pool), event_id)
+        except ProofUnavailable as e:
+            raise AuditToolError(e.reason) from e
 
 
-async def _async_batches(
-    batches: Generator[list[LeafRecord], None, None],
-) -> AsyncIterator[list[LeafRecord]]:
+async def _async_batches(batches: Generator[LeafBatch, None, None]) -> AsyncIterator[LeafBatch]:
     try:
-        empty: list[LeafRecord] = []
-        while batch := await asyncio.to_thread(next, batches, empty):
+        while (batch := await asyncio.to_thread(next, batches, None)) is not None:
             yield batch
     finally:
         batches.close()

@@ -14,6 +14,7 @@ from infra.bootstrap import NotConfigured
 from infra.cli.api_command import api
 from infra.cli.audit_command import audit
 from infra.cli.bench_command import bench
+from infra.cli.cert_command import cert
 from infra.cli.db_command import db
 from infra.cli.demo_command import demo
 from infra.cli.dev_command import dev
@@ -46,6 +47,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 cli.add_command(api)
 cli.add_command(audit)
+cli.add_command(cert)
 cli.add_command(db)
 cli.add_command(token)
 cli.add_command(demo)

@@ -9,11 +9,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.table import Table
 
+from infra.audit_runner import CHECKPOINT_SCHEMA
 from infra.bootstrap import NotConfigured
 from infra.kafka_admin import ensure_topics
 from infra.settings import Settings
 from streams.event_schemas import describe_topics
-from streams.topics import topic_specs
+from streams.topics import AUDIT_CHECKPOINTS, topic_specs
 
 
 @click.group()
@@ -48,6 +49,11 @@ def topics_describe() -> None:
     for column in ("topic", "partitions", "key", "event types", "schemas"):
         table.add_column(column, overflow="fold")
     described = {name: (key, types, paths) for name, key, types, paths in describe_topics()}
+    described[AUDIT_CHECKPOINTS] = (
+        "origin",
+        ["AuditCheckpoint (signed tree head)"],
+        [CHECKPOINT_SCHEMA.relative_to(CHECKPOINT_SCHEMA.parents[3]).as_posix()],
+    )
     for spec in topic_specs(settings.kafka_partitions):
         key, types, paths = described.get(spec.name, (spec.key, [spec.purpose], []))
         table.add_row(
