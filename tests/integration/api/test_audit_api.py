@@ -66,7 +66,9 @@ async def test_an_auditor_proves_a_product_history_against_the_public_checkpoint
     )["registerProduct"]
     product_id = registered["productId"]
     first = await _checkpoint_covering(api, registered["position"])
-    requested = data(await api.graphql(REQUEST_VERIFICATION % ("ab" * 32), {"p": product_id}, maker))
+    requested = data(
+        await api.graphql(REQUEST_VERIFICATION % ("ab" * 32), {"p": product_id}, maker)
+    )
     later = await _checkpoint_covering(api, requested["requestVerification"]["position"])
 
     # The public checkpoint is the note GET /audit/checkpoint serves, or an older one.
