@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -112,10 +113,20 @@ def parallel_windows(
 
 def _start_worker(settings: Settings) -> None:
     global _worker_store  # noqa: PLW0603 - one store per worker process, built once
+    # A worker outlives a caller killed with SIGKILL otherwise (blocked on its queues,
+    # holding a database connection): the relay's audit log is such a caller.
+    threading.Thread(target=_exit_with_parent, name="history-parent", daemon=True).start()
     # A worker only decodes batches that it hands back and drops: nothing lives long
     # enough to need the cyclic collector, whose passes would cost a third of its time.
     gc.disable()
     _worker_store = build_event_store(settings)
+
+
+def _exit_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()  # returns once the caller's process is gone
+        os._exit(0)
 
 
 def _read_window(read: WindowReader[T], after: int, up_to: int) -> list[T]:
