@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from domain.auction import Auction
 from domain.certificate import Certificate
 from domain.event_base import VeraEvent
@@ -32,3 +34,13 @@ def event_types() -> list[type[VeraEvent]]:
 def aggregate_type_of(event_type: type[VeraEvent]) -> str:
     """The aggregate type name an event class belongs to ('Auction' for BidPlaced)."""
     return event_type.__qualname__.split(".", 1)[0]
+
+
+@functools.cache
+def _event_types_by_name() -> dict[str, type[VeraEvent]]:
+    return {t.TOPIC: t for t in event_types()}
+
+
+def event_type_named(name: str) -> type[VeraEvent] | None:
+    """The event class of an envelope's "type"; None for a name no class has."""
+    return _event_types_by_name().get(name)

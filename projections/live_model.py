@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.envelope import upcast_envelope
 from projections.read_rows import Envelope, Row
 
 PREFIX = "verachain"
@@ -102,6 +103,7 @@ def top_bid_entry(bid: dict[str, Any]) -> tuple[str, int]:
 
 def live_update(envelope: Envelope, row: Row) -> LiveUpdate | None:
     """The Redis update for an event, given its aggregate's new SQL row (see read_rows)."""
+    envelope = upcast_envelope(envelope)
     aggregate = envelope["aggregate_type"]
     aggregate_id = envelope["aggregate_id"]
     version = int(envelope["aggregate_version"])

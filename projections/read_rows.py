@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.envelope import upcast_envelope
+
 Row = dict[str, Any]
 Envelope = dict[str, Any]
 
@@ -52,7 +54,9 @@ def money(value: str | None) -> Decimal | None:
 
 
 def project(envelope: Envelope, current: Row | None) -> Projected | None:
-    """Apply one event to its aggregate's row. None: already applied (a redelivery)."""
+    """Apply one event to its aggregate's row. None: already applied (a redelivery).
+    Envelopes of older versions are upcast first (they are published as recorded)."""
+    envelope = upcast_envelope(envelope)
     table = TABLE_BY_AGGREGATE[envelope["aggregate_type"]]
     version = int(envelope["aggregate_version"])
     have = 0 if current is None else int(current["version"])

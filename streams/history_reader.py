@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
 from psycopg.sql import SQL, Identifier
 
 from commands.store import EventStore
-from domain.envelope import envelope_of
+from domain.envelope import recorded_envelope
 from domain.event_base import VeraEvent
 from projections.read_rows import Envelope
 
@@ -21,15 +22,23 @@ HISTORY_BATCH = 5_000
 
 
 def envelopes_of(store: EventStore, notifications: Sequence[Notification]) -> list[Envelope]:
-    """Decode stored events (upcasting old versions) into their envelopes."""
-    envelopes: list[Envelope] = []
-    for notification in notifications:
-        event = store.mapper.to_domain_event(notification)
-        if not isinstance(event, VeraEvent):
-            msg = f"notification {notification.id} holds a {type(event).__name__}"
-            raise TypeError(msg)
-        envelopes.append(envelope_of(event, notification.id))
-    return envelopes
+    """Stored events as their envelopes, as recorded (see recorded_envelope_of)."""
+    return [recorded_envelope_of(store, notification) for notification in notifications]
+
+
+def recorded_envelope_of(store: EventStore, stored: Notification) -> Envelope:
+    """The envelope of a stored event as it was recorded: its state decoded but not upcast
+    (no domain object is built either). What the relay publishes and the audit log hashes,
+    so an envelope never changes when a later version of its class adds fields; the
+    projections upcast what they read (domain.envelope.upcast_envelope)."""
+    event_type = resolve_topic(stored.topic)
+    if not (isinstance(event_type, type) and issubclass(event_type, VeraEvent)):
+        msg = f"stored event {stored.originator_id}/{stored.originator_version} is a {stored.topic}"
+        raise TypeError(msg)
+    state = store.mapper.transcoder.decode(stored.state)
+    return recorded_envelope(
+        event_type, UUID(str(stored.originator_id)), stored.originator_version, state, stored.id
+    )
 
 
 def read_history_batch(

@@ -1,6 +1,6 @@
 """Preparing the relay's batches: stored events in a range of notification ids turned into
 ready-to-send Kafka messages, in worker processes so that the pure-Python work (decoding,
-envelope_of, JSON) runs beside the publishing instead of in series with it."""
+the envelope, JSON) runs beside the publishing instead of in series with it."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from aiokafka.partitioner import murmur2
 
 from commands.store import EventStore
-from domain.catalog import aggregate_type_of
-from domain.envelope import envelope_of
-from domain.event_base import VeraEvent
+from projections.read_rows import Envelope
+from streams.history_reader import recorded_envelope_of
 from streams.topics import topic_for_aggregate
 from streams.trace_context import traceparent
 
@@ -57,26 +57,27 @@ class PreparedBatch:
 
 
 _ENVELOPE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_HEADERS: dict[type[VeraEvent], list[tuple[str, bytes]]] = {}
 
 
-def to_message(event: VeraEvent, position: int) -> OutgoingMessage:
-    return OutgoingMessage(*_wire_message(event, position))
+def to_message(envelope: Envelope) -> OutgoingMessage:
+    return OutgoingMessage(*_wire_message(envelope))
 
 
-def _wire_message(event: VeraEvent, position: int) -> WireMessage:
-    envelope = envelope_of(event, position)
-    event_type = type(event)
-    type_headers = _HEADERS.get(event_type)
-    if type_headers is None:  # the same for every event of a type: build them once
-        type_headers = _HEADERS[event_type] = [
-            ("event-type", event_type.TOPIC.encode()),
-            ("schema-version", str(envelope["schema_version"]).encode()),
-        ]
-    trace = ("traceparent", traceparent(event.correlation_id, event.causation_id).encode())
+def _wire_message(envelope: Envelope) -> WireMessage:
+    """The record of an envelope: its topic, key, JSON and headers (type, the version it was
+    recorded with, and the trace it belongs to)."""
+    metadata = envelope["metadata"]
+    type_headers = [
+        ("event-type", str(envelope["type"]).encode()),
+        ("schema-version", str(envelope["schema_version"]).encode()),
+    ]
+    trace = (
+        "traceparent",
+        traceparent(UUID(metadata["correlation_id"]), UUID(metadata["causation_id"])).encode(),
+    )
     return (
-        topic_for_aggregate(aggregate_type_of(event_type)),
-        str(event.originator_id).encode(),
+        topic_for_aggregate(str(envelope["aggregate_type"])),
+        str(envelope["aggregate_id"]).encode(),
         _ENVELOPE_JSON.encode(envelope).encode(),
         [*type_headers, trace],
     )
@@ -87,13 +88,7 @@ def prepare_batch(store: EventStore, after: int, upto: int) -> PreparedBatch:
     notifications = store.recorder.select_notifications(
         after, upto - after, stop=upto, inclusive_of_start=False
     )
-    messages: list[WireMessage] = []
-    for n in notifications:
-        event = store.mapper.to_domain_event(n)
-        if not isinstance(event, VeraEvent):
-            msg = f"notification {n.id} is not a VeraChain event ({n.topic})"
-            raise TypeError(msg)
-        messages.append(_wire_message(event, n.id))
+    messages = [_wire_message(recorded_envelope_of(store, n)) for n in notifications]
     return PreparedBatch(after, upto, messages)
 
 

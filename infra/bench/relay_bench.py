@@ -15,7 +15,6 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from commands.store import EventStore
-from domain.event_base import VeraEvent
 from infra.bench.measurements import peak_rss_mb
 from infra.bench.process_memory import process_tree_rss_mb
 from infra.bench.raw_producer import measure_raw_producer
@@ -23,6 +22,7 @@ from infra.bench.relay_seed import SeedPlan, seed_history
 from infra.bootstrap import build_event_store
 from infra.relay_runner import relay_config, run_relay
 from infra.settings import Settings
+from streams.history_reader import recorded_envelope_of
 from streams.relay_positions import RelayPositions
 from streams.relay_prepare import to_message
 
@@ -161,11 +161,7 @@ def mean_envelope_bytes(store: EventStore, sample: int = 2000) -> int:
     """The mean size of the envelopes of the last `sample` stored events."""
     start = max(0, store.head_position() - sample)
     notifications = store.recorder.select_notifications(start, sample, inclusive_of_start=False)
-    sizes: list[int] = []
-    for n in notifications:
-        event = store.mapper.to_domain_event(n)
-        if isinstance(event, VeraEvent):
-            sizes.append(len(to_message(event, n.id).value))
+    sizes = [len(to_message(recorded_envelope_of(store, n)).value) for n in notifications]
     return round(sum(sizes) / len(sizes)) if sizes else 0
 
 
