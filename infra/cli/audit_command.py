@@ -33,6 +33,17 @@ EXIT_INVALID = 1
 EXIT_BAD_INPUT = 2
 
 
+def _event_progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),  # "?" while the total is unknown (a format of None fails)
+        TextColumn("events"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
 @click.group()
 def audit() -> None:
     """Verify the event history against the signed audit log; prove single events."""
@@ -78,14 +89,7 @@ def audit_verify(
             else log_verifier_key(settings, log_key)
         )
         trusted = trusted_checkpoint.read_text("utf-8") if trusted_checkpoint else None
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),  # "?" while the total is unknown (a format of None fails)
-            TextColumn("events"),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
+        with _event_progress(console) as progress:
             task = progress.add_task("recomputing leaves", total=None)
             report = asyncio.run(
                 verify_export(
@@ -132,13 +136,7 @@ def audit_export(path: Path, inclusion_proofs: bool, quiet: bool) -> None:
     settings = Settings.from_env()
     console = Console(stderr=True, quiet=quiet)
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
+        with _event_progress(console) as progress:
             task = progress.add_task("exporting events", total=None)
             written = asyncio.run(
                 export_audit(

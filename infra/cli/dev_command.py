@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from commands.actor import Role
+from infra.audit_runner import checkpoint_signer
 from infra.bootstrap import init_database
 from infra.cli.demo_command import drive_demo, print_report
 from infra.cli.topics_command import create_topics
@@ -85,11 +86,17 @@ async def run_processes(
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
     worker = start_worker(settings)
     api = start_api(settings)
-    console.print(f"[bold]relay[/]: running   [bold]worker[/]: running (pid {worker.pid})")
+    console.print(
+        f"[bold]relay[/] and audit log: running   [bold]worker[/]: running (pid {worker.pid})"
+    )
+    console.print(f"[bold]audit log key[/]: {checkpoint_signer(settings).verifier_key}")
     try:
         await wait_for_api(settings, api)
         base_url = f"http://127.0.0.1:{settings.api_port}"
         console.print(f"[bold]API[/]: {base_url}/graphql (GraphiQL)   {base_url}/ready")
+        console.print(
+            f"[bold]dashboard[/]: {base_url}/   [bold]checkpoint[/]: {base_url}/audit/checkpoint"
+        )
         report = await drive_demo(
             settings, plan.products, plan.auctions, plan.bidders, plan.seconds
         )

@@ -3,8 +3,6 @@ null credential and hash, and project into the read model as such; v2 events kee
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -15,6 +13,7 @@ from domain.certificate import Certificate
 from domain.envelope import envelope_of
 from projections.read_rows import project
 from tests.support.certificate_issuer import issue_with_credential
+from tests.unit import test_upcasting as upcasting
 from tests.unit.support import prov
 from tests.unit.test_upcasting import mapper
 
@@ -44,11 +43,7 @@ def issued_event() -> Certificate.Issued:
 
 def as_v1(stored: StoredEvent) -> StoredEvent:
     """What a v1 writer stored: no credential, no class_version key."""
-    state: dict[str, Any] = json.loads(stored.state)
-    assert state.pop("class_version") == 2
-    for name in NEW_FIELDS:
-        del state[name]
-    return replace(stored, state=json.dumps(state).encode("utf8"))
+    return upcasting.as_v1(stored, NEW_FIELDS)
 
 
 def test_the_issued_event_is_at_version_two() -> None:

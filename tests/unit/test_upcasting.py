@@ -58,11 +58,12 @@ def opened_event(window: int = 30, extension: int = 45) -> Auction.Opened:
     return event
 
 
-def as_v1(stored: StoredEvent) -> StoredEvent:
-    """What a v1 writer stored: no anti-sniping terms and no class_version key."""
+def as_v1(stored: StoredEvent, added_in_v2: tuple[str, ...] = NEW_FIELDS) -> StoredEvent:
+    """What a v1 writer stored: without the fields v2 added (by default the anti-sniping
+    terms) and without a class_version key."""
     state: dict[str, Any] = json.loads(stored.state)
     assert state.pop("class_version") == 2
-    for name in NEW_FIELDS:
+    for name in added_in_v2:
         del state[name]
     return replace(stored, state=json.dumps(state).encode("utf8"))
 
