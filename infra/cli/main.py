@@ -13,6 +13,7 @@ from domain.errors import DomainError
 from infra.bootstrap import NotConfigured
 from infra.cli.api_command import api
 from infra.cli.audit_command import audit
+from infra.cli.backup_command import backup, restore
 from infra.cli.bench_command import bench
 from infra.cli.cert_command import cert
 from infra.cli.db_command import db
@@ -47,6 +48,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 cli.add_command(api)
 cli.add_command(audit)
+cli.add_command(backup)
+cli.add_command(restore)
 cli.add_command(cert)
 cli.add_command(db)
 cli.add_command(token)
