@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.settings import Settings
+from streams.auction_closer import run_closer
 from streams.dead_letters import DeadLetters
 from streams.faust_fetch_wait import limit_fetch_wait
 from streams.history_reader import aggregate_history
@@ -55,6 +56,11 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
                 await projector.handle_batch(list(messages))
                 yield None
 
+    async def close_due_auctions() -> None:
+        # Every worker runs it; only the group's leader closes (one closer in the group).
+        await run_closer(settings, app.is_leader)
+
+    app.task(close_due_auctions)
     return app
 
 
