@@ -21,7 +21,7 @@ from commands.bus import CommandBus
 from commands.messages import CloseAuction, OpenAuction, PlaceBid, RevokeCertificate
 from commands.store import EventStore
 from domain.auction import Auction
-from domain.errors import DomainError, InvalidTransition
+from domain.errors import AuctionNotOpen, DomainError, InvalidTransition
 from domain.statuses import Verdict
 from infra.scenario import INSPECTOR, certified_product
 
@@ -160,6 +160,8 @@ async def _settle(bus: CommandBus, store: EventStore, auction_id: UUID, report: 
             break
         except InvalidTransition:
             continue  # extended again by a last-second bid
+        except AuctionNotOpen:
+            break  # a worker's auction timer closed it first
     closed = store.load(auction_id)
     assert isinstance(closed, Auction)
     if closed.winner_id is not None and closed.highest_amount is not None:
