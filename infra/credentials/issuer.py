@@ -3,6 +3,8 @@ of authenticity as eddsa-jcs-2022 credentials issued by the key's did:key."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from commands.credentials import CertificateClaims, SignedCredential
@@ -27,20 +29,9 @@ class KeyCredentialIssuer:
         self.did = did_key(private_key.public_key())
 
     def issue(self, claims: CertificateClaims) -> SignedCredential:
+        # The same fields under the credential module's own checks (time zone, model pair).
         fields = CertificateFields(
-            certificate_id=claims.certificate_id,
-            product_id=claims.product_id,
-            sku=claims.sku,
-            serial_number=claims.serial_number,
-            manufacturer=claims.manufacturer,
-            product_name=claims.product_name,
-            verification_id=claims.verification_id,
-            verdict=claims.verdict,
-            inspector_id=claims.inspector_id,
-            ai_score=claims.ai_score,
-            ai_model_name=claims.ai_model_name,
-            ai_model_version=claims.ai_model_version,
-            issued_at=claims.issued_at,
+            **{field.name: getattr(claims, field.name) for field in dataclasses.fields(claims)}
         )
         # validFrom and the proof's `created` are both the issuance event's time.
         credential = certificate_credential(fields, self._key, utc_timestamp(claims.issued_at))
