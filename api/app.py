@@ -26,6 +26,7 @@ from api.audit_routes import audit_routes
 from api.certificate_routes import certificate_routes
 from api.context import RequestContext
 from api.dashboard_routes import dashboard_routes
+from api.evidence_routes import evidence_routes
 from api.http_guards import BodySizeLimit, SecurityHeaders, cors_middleware_kwargs
 from api.loaders import Loaders
 from api.schema import build_schema
@@ -135,7 +136,8 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(CORSMiddleware, **cors_middleware_kwargs(os.environ)),
-            Middleware(BodySizeLimit),
+            # GraphQL keeps the 1 MB limit; /evidence streams images under its own.
+            Middleware(BodySizeLimit, own_limit_paths={"/evidence"}),
         ],
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -146,6 +148,7 @@ def create_app(
             Route("/metrics", metrics),
             *audit_routes(),
             *certificate_routes(),
+            *evidence_routes(),
             *dashboard_routes(),
         ],
         lifespan=lifespan,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TypedDict
 
 from starlette.datastructures import MutableHeaders
@@ -30,14 +30,24 @@ class BodySizeLimit:
     A declared Content-Length over the limit is refused before reading anything. Otherwise
     the body (chunked, or a Content-Length that lies) is read up to the limit before the
     app is called, so the app never sees a byte of an oversized body; our API takes small
-    JSON documents, so holding one in memory costs little."""
+    JSON documents, so holding one in memory costs little.
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    Paths in own_limit_paths pass through unread: their endpoint takes larger bodies and
+    enforces its own limit as it streams them (POST /evidence, api/evidence_routes.py);
+    buffering those here would hold every upload in memory twice."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        own_limit_paths: Collection[str] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.own_limit_paths = frozenset(own_limit_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.own_limit_paths:
             await self.app(scope, receive, send)
             return
         try:

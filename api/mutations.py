@@ -15,6 +15,9 @@ from opentelemetry import trace
 from strawberry.types import Info
 
 from api.ids import parse_id
+from commands.actor import require_role
+from commands.evidence import require_known_evidence
+from commands.handlers import VERIFICATION_REQUESTERS
 from commands.messages import (
     CloseAuction,
     Command,
@@ -156,6 +159,15 @@ class Mutation:
             image_hashes=tuple(evidence.image_hashes),
             notes=evidence.notes or "",
         )
+        # Who asks first (a caller without the role learns nothing of what was uploaded),
+        # then one query for all the hashes here, not one per command in the bus's batch
+        # (commands/evidence.py says why).
+        require_role(
+            info.context.require_actor(),
+            *VERIFICATION_REQUESTERS,
+            action="requesting a verification",
+        )
+        await require_known_evidence(info.context.services.evidence, command.image_hashes)
         return VerificationPayload.of(await _dispatch(info, command))
 
     @strawberry.mutation(

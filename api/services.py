@@ -23,6 +23,7 @@ from api.read_models import ReadModels
 from commands.bus import CommandBus
 from commands.store import EventStore
 from infra.bootstrap import NotConfigured, build_bus, build_event_store
+from infra.evidence_store import EvidenceStore, ensure_evidence_schema
 from infra.settings import Settings
 from infra.tokens import load_or_create_secret
 from streams.audit_schema import ensure_audit_schema
@@ -41,6 +42,7 @@ class ApiServices:
     read: ReadModels
     registry: CollectorRegistry
     jwt_secret: str
+    evidence: EvidenceStore
     hub: LiveHub | None = None
     operation_seconds: Histogram | None = None
     pipeline: PipelineGauges | None = None
@@ -65,6 +67,7 @@ async def open_services(
     await pool.open(wait=True)
     await ensure_read_model_schema(pool)  # queries may come before any worker started
     await ensure_audit_schema(pool)  # and before the audit log's first append
+    await ensure_evidence_schema(pool)  # the API is the only writer of evidence
     redis = Redis.from_url(settings.redis_url)
     store = build_event_store(settings)
     hub = LiveHub(settings.redis_url, registry)
@@ -81,6 +84,7 @@ async def open_services(
                 read=ReadModels(pool, redis),
                 registry=registry,
                 jwt_secret=settings.jwt_secret or load_or_create_secret(settings.data_dir),
+                evidence=EvidenceStore(pool),
                 min_position_wait_s=min_position_wait_s,
                 limiter=RateLimiter(redis, RateBudgets.from_env(os.environ), registry=registry),
                 hub=hub,

@@ -56,10 +56,13 @@ def register_product(cmd: RegisterProduct, ctx: HandlerContext) -> Outcome:
     return Outcome({"productId": str(product.id)}, product.id)
 
 
+# Also checked by the API before it looks the evidence up, so a caller without the role is
+# told FORBIDDEN, not what was uploaded.
+VERIFICATION_REQUESTERS = (Role.MANUFACTURER, Role.BIDDER, Role.ADMIN)
+
+
 def request_verification(cmd: RequestVerification, ctx: HandlerContext) -> Outcome:
-    actor = require_role(
-        ctx.actor, Role.MANUFACTURER, Role.BIDDER, Role.ADMIN, action="requesting a verification"
-    )
+    actor = require_role(ctx.actor, *VERIFICATION_REQUESTERS, action="requesting a verification")
     product = ctx.get(Product, cmd.product_id)
     if not actor.has_any(Role.ADMIN):
         product.check_owner(actor.id, what="request its verification")

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_API_PORT = 5001
+DEFAULT_EVIDENCE_MAX_BYTES = 10_000_000
+# 40 megapixels: above any phone camera's photo, and a full decode of one stays bounded
+# (about 160 MB at four bytes a pixel) however small its compressed file is.
+DEFAULT_EVIDENCE_MAX_PIXELS = 40_000_000
 
 
 class SettingsError(ValueError):
@@ -38,6 +42,18 @@ class Settings:
     worker_group: str | None = None  # Kafka consumer group; default "verachain-projections"
     audit_origin: str = "verachain/audit/v1"  # the checkpoints' origin line and key name
     audit_checkpoint_interval_s: float = 1.0  # at most one signed checkpoint per interval
+    # Evidence images (POST /evidence): the file's bytes, and width x height.
+    evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES
+    evidence_max_pixels: int = DEFAULT_EVIDENCE_MAX_PIXELS
+    # Jobs (streams/jobs/): backoff base * 2**(attempt-1) capped, then dead letters.
+    job_max_attempts: int = 5
+    job_backoff_base_s: float = 1.0
+    job_backoff_cap_s: float = 300.0
+    # Notification e-mails; without a host every notification job fails (and ends dead).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "verachain@localhost"
+    smtp_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +83,19 @@ class Settings:
             worker_group=env.get("VERACHAIN_WORKER_GROUP") or None,
             audit_origin=env.get("VERACHAIN_AUDIT_ORIGIN") or "verachain/audit/v1",
             audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),
+            evidence_max_bytes=_positive_int(
+                env, "VERACHAIN_EVIDENCE_MAX_BYTES", DEFAULT_EVIDENCE_MAX_BYTES
+            ),
+            evidence_max_pixels=_positive_int(
+                env, "VERACHAIN_EVIDENCE_MAX_PIXELS", DEFAULT_EVIDENCE_MAX_PIXELS
+            ),
+            job_max_attempts=_positive_int(env, "VERACHAIN_JOB_MAX_ATTEMPTS", 5),
+            job_backoff_base_s=_float(env, "VERACHAIN_JOB_BACKOFF_BASE_S", 1.0),
+            job_backoff_cap_s=_float(env, "VERACHAIN_JOB_BACKOFF_CAP_S", 300.0),
+            smtp_host=env.get("VERACHAIN_SMTP_HOST") or None,
+            smtp_port=_positive_int(env, "VERACHAIN_SMTP_PORT", 25),
+            smtp_from=env.get("VERACHAIN_SMTP_FROM") or "verachain@localhost",
+            smtp_timeout_s=_float(env, "VERACHAIN_SMTP_TIMEOUT_S", 10.0),
         )
 
     @property
@@ -86,12 +115,20 @@ class Settings:
             "VERACHAIN_KAFKA_PARTITIONS": str(self.kafka_partitions),
             "VERACHAIN_KAFKA_IDEMPOTENCE": self.kafka_idempotence,
             "VERACHAIN_AUDIT_ORIGIN": self.audit_origin,
+            "VERACHAIN_EVIDENCE_MAX_BYTES": str(self.evidence_max_bytes),
+            "VERACHAIN_EVIDENCE_MAX_PIXELS": str(self.evidence_max_pixels),
+            "VERACHAIN_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
+            "VERACHAIN_JOB_BACKOFF_BASE_S": str(self.job_backoff_base_s),
+            "VERACHAIN_JOB_BACKOFF_CAP_S": str(self.job_backoff_cap_s),
+            "VERACHAIN_SMTP_PORT": str(self.smtp_port),
+            "VERACHAIN_SMTP_FROM": self.smtp_from,
         }
         optional = {
             "VERACHAIN_DATABASE_URL": self.database_url,
             "VERACHAIN_REDIS_URL": self.redis_url,
             "VERACHAIN_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "VERACHAIN_JWT_SECRET": self.jwt_secret,
+            "VERACHAIN_SMTP_HOST": self.smtp_host,
         }
         env.update({k: v for k, v in optional.items() if v})
         return env
@@ -112,6 +149,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as e:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from e
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive integer, got {value}")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:

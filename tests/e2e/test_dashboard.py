@@ -211,7 +211,10 @@ async def test_the_dashboard_shows_bids_and_verifications_live(
         requested = await graphql_ok(
             api,
             REQUEST_VERIFICATION,
-            {"p": product_id, "e": {"imageHashes": ["ab" * 32], "notes": "photos"}},
+            {
+                "p": product_id,
+                "e": {"imageHashes": [await api.upload_evidence(maker)], "notes": "photos"},
+            },
             maker,
         )
         item = page.locator(f'#verification-feed li[data-product-id="{product_id}"]').first

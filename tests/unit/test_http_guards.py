@@ -57,6 +57,7 @@ def build_app(endpoint: Endpoint, env: Mapping[str, str] | None = None) -> Starl
     return Starlette(
         routes=[
             Route("/echo", endpoint.echo, methods=["POST"]),
+            Route("/upload", endpoint.echo, methods=["POST"]),
             Route("/", endpoint.page),
             Route("/text", endpoint.text),
             Route("/own", endpoint.own_headers),
@@ -65,7 +66,7 @@ def build_app(endpoint: Endpoint, env: Mapping[str, str] | None = None) -> Starl
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(CORSMiddleware, **cors_middleware_kwargs(env or {})),
-            Middleware(BodySizeLimit, max_bytes=LIMIT),
+            Middleware(BodySizeLimit, max_bytes=LIMIT, own_limit_paths={"/upload"}),
         ],
     )
 
@@ -129,6 +130,16 @@ async def test_a_chunked_body_over_the_limit_is_refused_before_the_endpoint_runs
     assert request.headers["transfer-encoding"] == "chunked"
     assert_refused_as_too_large(await client.send(request))
     assert endpoint.bodies == []
+
+
+async def test_a_path_with_its_own_limit_passes_through_unread(
+    client: httpx.AsyncClient, endpoint: Endpoint
+) -> None:
+    response = await client.post("/upload", content=b"x" * (LIMIT * 5))
+    assert response.status_code == 200
+    assert endpoint.bodies == [b"x" * (LIMIT * 5)]
+    # Only that exact path: everything else keeps the small limit.
+    assert_refused_as_too_large(await client.post("/upload/x", content=b"x" * (LIMIT + 1)))
 
 
 async def test_a_chunked_body_within_the_limit_arrives_whole(

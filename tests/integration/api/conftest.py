@@ -25,6 +25,7 @@ from infra.settings import Settings
 from infra.tokens import issue_token
 from tests.integration.pipeline.support import WorkerProcess
 from tests.support.database import TestDatabase, provision_test_database
+from tests.support.evidence_images import encoded
 from tests.support.kafka import KafkaTarget
 
 SECRET = "test-secret-" + uuid.uuid4().hex
@@ -50,6 +51,18 @@ class RunningApi:
         )
         body: dict[str, Any] = response.json()
         return body
+
+    async def upload_evidence(self, token: str, data: bytes | None = None) -> str:
+        """POST an image to /evidence (by default a small PNG of its own); its SHA-256."""
+        image = data if data is not None else encoded("PNG", seed=uuid.uuid4().int % 10_000)
+        response = await self.client.post(
+            f"{self.url}/evidence",
+            files={"file": ("evidence.png", image, "image/png")},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code in (200, 201), response.text
+        digest: str = response.json()["sha256"]
+        return digest
 
 
 @pytest.fixture

@@ -67,7 +67,9 @@ async def test_an_auditor_proves_a_product_history_against_the_public_checkpoint
     product_id = registered["productId"]
     first = await _checkpoint_covering(api, registered["position"])
     requested = data(
-        await api.graphql(REQUEST_VERIFICATION % ("ab" * 32), {"p": product_id}, maker)
+        await api.graphql(
+            REQUEST_VERIFICATION % await api.upload_evidence(maker), {"p": product_id}, maker
+        )
     )
     later = await _checkpoint_covering(api, requested["requestVerification"]["position"])
 

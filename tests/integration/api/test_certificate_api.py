@@ -33,7 +33,9 @@ async def certify(api: RunningApi) -> tuple[str, int]:
         await api.graphql(REGISTER, {"input": {**product, "manufacturer": "Acme"}}, maker)
     )
     product_id = registered["registerProduct"]["productId"]
-    requested = data(await api.graphql(REQUEST % ("ab" * 32), {"p": product_id}, maker))
+    requested = data(
+        await api.graphql(REQUEST % await api.upload_evidence(maker), {"p": product_id}, maker)
+    )
     verification_id = requested["requestVerification"]["verificationId"]
     admin = api.token("ops", Role.ADMIN)
     data(await api.graphql(AI % ("cd" * 32), {"v": verification_id}, admin))
