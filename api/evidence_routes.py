@@ -25,9 +25,12 @@ from api.evidence_image import EvidenceRefused, Refusal, inspect_image
 from api.loaders import Loaders
 from api.services import ApiServices
 from commands.actor import Actor, Role
+from commands.handlers import VERIFICATION_REQUESTERS
 from domain.errors import DomainError, Forbidden
 
-UPLOADER_ROLES = (Role.MANUFACTURER, Role.INSPECTOR, Role.ADMIN)
+# Whoever may request a verification (owners who bought at auction are bidders) may attach
+# evidence to it, and inspectors may add their own photographs; auditors only read.
+UPLOADER_ROLES = (*VERIFICATION_REQUESTERS, Role.INSPECTOR)
 # Room for the multipart envelope (boundaries, part headers) around a file of the maximum
 # size; the file itself is held to the exact limit once parsed.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

@@ -159,9 +159,9 @@ async def test_only_authenticated_callers_upload_and_read(bare_api: RunningApi) 
     assert anonymous.json()["error"]["code"] == "UNAUTHENTICATED"
     forged = await post_file(bare_api, image, token="not-a-token")
     assert forged.status_code == 401
-    bidder = await post_file(bare_api, image, token=bare_api.token("bo", Role.BIDDER))
-    assert bidder.status_code == 403
-    assert bidder.json()["error"]["code"] == "FORBIDDEN"
+    reader = await post_file(bare_api, image, token=bare_api.token("au", Role.AUDITOR))
+    assert reader.status_code == 403
+    assert reader.json()["error"]["code"] == "FORBIDDEN"
     assert stored_hashes(bare_api) == set()
 
     digest = await bare_api.upload_evidence(bare_api.token("acme", Role.MANUFACTURER), image)
@@ -174,6 +174,11 @@ async def test_only_authenticated_callers_upload_and_read(bare_api: RunningApi) 
     assert unknown.json()["error"]["code"] == "NOT_FOUND"
     malformed = await bare_api.client.get(f"{bare_api.url}/evidence/nothex", headers=auditor)
     assert malformed.status_code == 404
+    # An owner who bought at auction (a bidder) attaches evidence to their own request.
+    owner = await post_file(
+        bare_api, encoded("PNG", seed=12), token=bare_api.token("bo", Role.BIDDER)
+    )
+    assert owner.status_code == 201
 
 
 async def test_request_verification_needs_uploaded_evidence(bare_api: RunningApi) -> None:
