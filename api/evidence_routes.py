@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import re
 from collections.abc import AsyncGenerator
 
@@ -23,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from api.context import RequestContext
 from api.evidence_image import EvidenceRefused, Refusal, inspect_image
 from api.loaders import Loaders
+from api.rate_limit import RateLimited, rate_identity
 from api.services import ApiServices
 from commands.actor import Actor, Role
 from commands.handlers import VERIFICATION_REQUESTERS
@@ -135,6 +137,14 @@ async def upload_evidence(request: Request) -> Response:
     settings = services.settings
     try:
         actor = _caller(request, services, *UPLOADER_ROLES)
+        if services.limiter is not None:  # an upload is a write: the mutations budget
+            await services.limiter.enforce("mutations", rate_identity(actor.id, "-"))
+    except RateLimited as e:
+        return JSONResponse(
+            {"error": {"code": e.code, "message": e.message}},
+            status_code=429,
+            headers={"Retry-After": str(max(1, math.ceil(e.retry_after_s)))},
+        )
     except DomainError as e:
         return _error(_DOMAIN_STATUS.get(e.code, 400), e.code, e.message)
     try:

@@ -4,6 +4,7 @@ PostgreSQL), and requestVerification refusing evidence that was never uploaded."
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,8 +12,10 @@ import psycopg
 import pytest
 
 from commands.actor import Role
-from tests.integration.api.conftest import RunningApi
+from tests.integration.api.conftest import RunningApi, api_settings, serving
+from tests.support.database import TestDatabase
 from tests.support.evidence_images import encoded, png_declaring
+from tests.support.kafka import KafkaTarget
 
 REGISTER = """mutation($input: RegisterProductInput!) {
   registerProduct(input: $input) { productId } }"""
@@ -207,3 +210,23 @@ async def test_request_verification_needs_uploaded_evidence(bare_api: RunningApi
     )
     assert not accepted.get("errors"), accepted
     assert accepted["data"]["requestVerification"]["verificationId"]
+
+
+async def test_uploads_spend_the_callers_mutation_budget(
+    api_database: TestDatabase,
+    redis_url: str,
+    kafka: KafkaTarget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VERACHAIN_RATE_MUTATIONS_PER_MIN", "60")  # a burst of 10
+    async with serving(api_settings(api_database, redis_url, kafka, tmp_path), 0.3) as api:
+        token = api.token("acme", Role.MANUFACTURER)
+        image = encoded("PNG", seed=13)
+        answers = [await post_file(api, image, token=token) for _ in range(25)]
+    statuses = [a.status_code for a in answers]
+    assert statuses[0] == 201
+    assert 429 in statuses, statuses
+    refused = answers[statuses.index(429)]
+    assert refused.json()["error"]["code"] == "RATE_LIMITED"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
