@@ -8,6 +8,7 @@ from commands.bus import CommandBus
 from commands.store import EventStore
 from infra.bootstrap import build_bus, build_event_store
 from tests.support.database import TestDatabase
+from tests.support.read_schema import pool, schema  # noqa: F401 - fixtures for the tests here
 
 
 @pytest.fixture

@@ -6,13 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import pytest
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from commands.bus import CommandBus
 from commands.store import EventStore
@@ -20,26 +14,8 @@ from infra.scenario import open_auctions
 from projections.read_rows import Envelope
 from streams.auction_closer import TIMER, AuctionCloser
 from streams.history_reader import aggregate_history
-from streams.sql_projection import SqlProjection, ensure_read_model_schema
-from tests.support.database import TestDatabase
-
-Pool = AsyncConnectionPool[AsyncConnection[Any]]
-
-
-@pytest.fixture
-async def pool(test_database: TestDatabase) -> AsyncIterator[Pool]:
-    async with AsyncConnectionPool(test_database.url, min_size=1, max_size=2) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def schema(pool: Pool) -> AsyncIterator[str]:
-    """Read tables of this test's own: the closer sees only this test's auctions."""
-    name = f"closer_{uuid.uuid4().hex[:10]}"
-    await ensure_read_model_schema(pool, name)
-    yield name
-    async with pool.connection() as conn:
-        await conn.execute(f'DROP SCHEMA "{name}" CASCADE'.encode())
+from streams.sql_projection import SqlProjection
+from tests.support.read_schema import Pool
 
 
 async def _no_repair(aggregate_id: str, have: int, up_to: int) -> list[Envelope]:

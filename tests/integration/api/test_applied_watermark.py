@@ -5,12 +5,8 @@ partitions, included), and a dead-lettered event does not hold it back forever."
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from api.applied_watermark import AppliedWatermark
 from commands.actor import Actor, Role
@@ -20,27 +16,10 @@ from commands.results import CommandResult
 from commands.store import EventStore
 from projections.read_rows import Envelope
 from streams.history_reader import aggregate_history
-from streams.sql_projection import SqlProjection, ensure_read_model_schema
-from tests.support.database import TestDatabase
+from streams.sql_projection import SqlProjection
+from tests.support.read_schema import Pool
 
 MAKER = Actor.of("watermark-maker", Role.MANUFACTURER)
-Pool = AsyncConnectionPool[AsyncConnection[Any]]
-
-
-@pytest.fixture
-async def pool(test_database: TestDatabase) -> AsyncIterator[Pool]:
-    async with AsyncConnectionPool(test_database.url, min_size=1, max_size=2) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def schema(pool: Pool) -> AsyncIterator[str]:
-    """Read tables of this test's own; the shared store's other events stay unapplied there."""
-    name = f"wm_{uuid.uuid4().hex[:10]}"
-    await ensure_read_model_schema(pool, name)
-    yield name
-    async with pool.connection() as conn:
-        await conn.execute(f'DROP SCHEMA "{name}" CASCADE'.encode())
 
 
 async def _register(bus: CommandBus) -> CommandResult:
