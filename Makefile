@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck browser bench clean
+.PHONY: dev test lint typecheck browser ocr-deps bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,16 @@ browser:
 		apt-get install -y -qq chromium >/dev/null) || \
 		echo "WARNING: could not install chromium; the dashboard browser test will be skipped" >&2
 
-test: lint typecheck browser
+# The OCR tests render labels in Noto CJK (Chinese, Korean) and read Korean with tesseract's
+# `kor` data. Installed once; a failed install is said loudly and those tests then skip,
+# saying why (the Latin font, DejaVu, comes with the base system).
+ocr-deps:
+	@(fc-list :lang=zh | grep -q . && tesseract --list-langs 2>/dev/null | grep -qx kor) || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes \
+		apt-get install -y -qq fonts-noto-cjk tesseract-ocr tesseract-ocr-kor >/dev/null) || \
+		echo "WARNING: could not install fonts-noto-cjk/tesseract-ocr-kor; the Chinese and Korean OCR tests will be skipped" >&2
+
+test: lint typecheck browser ocr-deps
 	$(BIN)/pytest
 
 bench: $(STAMP)
