@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.catalog import TOPIC_BY_AGGREGATE
+from streams.jobs.job_topics import JOB_KINDS, dead_topic, job_topic, retry_topic
 
 AUDIT_CHECKPOINTS = "verachain.audit.checkpoints"
 PROJECTION_DEAD_LETTERS = "verachain.projections.dead-letters"
@@ -38,6 +40,20 @@ def topic_specs(partitions: int) -> list[TopicSpec]:
         TopicSpec(PROJECTION_DEAD_LETTERS, 1, "aggregate id", "events a projection could not apply")
     )
     specs.append(TopicSpec(RELAY_MARKER, 1, "-", "relay marker: its absence means data loss"))
+    specs += job_topic_specs(JOB_KINDS, partitions)
+    return specs
+
+
+def job_topic_specs(kinds: Iterable[str], partitions: int) -> list[TopicSpec]:
+    """Per job kind: jobs and retries spread over `partitions` (up to that many workers
+    share a kind); dead letters are rare and read in order by `jobs retry-dead`: one."""
+    specs: list[TopicSpec] = []
+    for kind in kinds:
+        specs += [
+            TopicSpec(job_topic(kind), partitions, "job id", f"{kind} jobs"),
+            TopicSpec(retry_topic(kind), partitions, "job id", f"{kind} jobs awaiting retry"),
+            TopicSpec(dead_topic(kind), 1, "job id", f"{kind} jobs out of attempts"),
+        ]
     return specs
 
 

@@ -1,4 +1,5 @@
-"""The Faust app of `verachain worker`: the read-model projection agent.
+"""The Faust app of `verachain worker`: the read-model projection agent, the job agents
+and the notifier.
 
 Faust's defaults make a group join take ~30 s against Tansu; the session, heartbeat and
 rebalance timeouts below bring it to a few seconds (FINDINGS.md)."""
@@ -21,6 +22,9 @@ from streams.auction_closer import run_closer
 from streams.dead_letters import DeadLetters
 from streams.faust_fetch_wait import limit_fetch_wait
 from streams.history_reader import aggregate_history
+from streams.jobs.agents import install_job_agents
+from streams.jobs.kinds import production_registry
+from streams.notifications.notifier_agent import install_notifier
 from streams.projection_metrics import ProjectionMetrics
 from streams.projector import Projector
 from streams.redis_projection import RedisProjection
@@ -61,6 +65,10 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
         await run_closer(settings, app.is_leader)
 
     app.task(close_due_auctions)
+    # Jobs (streams/jobs/) run in the same app and consumer group: one process kind to
+    # deploy, and the group's partitions spread the jobs over the workers like the events.
+    install_job_agents(app, settings, production_registry(settings))
+    install_notifier(app, settings)
     return app
 
 

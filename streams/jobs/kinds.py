@@ -1,0 +1,18 @@
+"""The job kinds this deployment runs and their handlers (the composition root of jobs).
+
+Idempotency per kind (delivery is at-least-once):
+- notification: the outbox row's unique job id; a job whose row says 'sent' sends nothing.
+"""
+
+from __future__ import annotations
+
+from infra.settings import Settings
+from streams.jobs.job_topics import NOTIFICATION
+from streams.jobs.registry import JobRegistry
+from streams.notifications.notification_kind import outbox_opener
+
+
+def production_registry(settings: Settings) -> JobRegistry:
+    registry = JobRegistry()
+    registry.register(NOTIFICATION, outbox_opener(settings))
+    return registry

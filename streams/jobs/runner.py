@@ -1,0 +1,79 @@
+"""One execution of a job and where it goes next: done, the retry topic, or dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from streams.jobs.job import Job
+from streams.jobs.job_queue import JobQueue
+from streams.jobs.job_topics import dead_topic, retry_topic
+from streams.jobs.registry import JobHandler
+from streams.jobs.retry_policy import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 2000
+
+
+class Outcome(enum.Enum):
+    DONE = "done"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+class JobRunner:
+    def __init__(
+        self,
+        handler: JobHandler,
+        policy: RetryPolicy,
+        queue: JobQueue,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.handler = handler
+        self.policy = policy
+        self.queue = queue
+        self.clock = clock
+
+    async def run(self, job: Job) -> Outcome:
+        """Run the handler once. A failure is published onward (and acknowledged by the
+        broker) before this returns, so the caller may then commit the job's offset:
+        a crash in between re-runs the job, never loses it (at-least-once)."""
+        try:
+            await self.handler(job)
+        except Exception as e:  # any handler error is retryable; cancellation is not caught
+            error = f"{type(e).__name__}: {e}"[:MAX_ERROR_CHARS]
+            if self.policy.is_exhausted(job):
+                log.warning(
+                    "job %s (%s) dead after %d attempts: %s",
+                    job.job_id,
+                    job.kind,
+                    job.attempt,
+                    error,
+                )
+                await self.queue.send(dead_topic(job.kind), job.dead(error))
+                return Outcome.DEAD
+            retry = self.policy.next_attempt(job, error, self.clock())
+            log.info(
+                "job %s (%s) attempt %d failed, retry at %s: %s",
+                job.job_id,
+                job.kind,
+                job.attempt,
+                retry.not_before,
+                error,
+            )
+            await self.queue.send(retry_topic(job.kind), retry)
+            return Outcome.RETRY
+        return Outcome.DONE
+
+    async def wait_until_due(self, job: Job) -> None:
+        """Sleep until the job's `not_before`. Only the retry agent calls this: its topic
+        holds nothing but delayed jobs, so waiting here never holds up a first attempt."""
+        due = job.due_at()
+        if due is not None:
+            delay = (due - self.clock()).total_seconds()
+            if delay > 0:
+                await asyncio.sleep(delay)
