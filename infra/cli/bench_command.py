@@ -250,6 +250,36 @@ _API_PHASES = {
 }
 
 
+@bench.command("ocr")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--labels", default=200, show_default=True, type=click.IntRange(10, 10_000))
+def bench_ocr(as_json: bool, labels: int) -> None:
+    """Reading one rendered label (English and Chinese: PP-OCR; Korean: tesseract) on one
+    thread, and the share of serials found."""
+    # Imported here: the OCR engines stay out of every other command's start-up.
+    from infra.bench.ocr_bench import run_ocr_bench
+
+    summary = run_ocr_bench(labels=labels)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        table = Table(title=f"bench ocr (one thread; target p99 {summary['target_p99_ms']} ms)")
+        for column in ("engine", "labels", "p50 ms", "p99 ms", "serials found", "met"):
+            table.add_column(column)
+        for name, f in summary["engines"].items():
+            found = ", ".join(f"{k} {v}" for k, v in f.get("serials_found", {}).items())
+            table.add_row(
+                name,
+                str(f.get("labels", "-")),
+                str(f.get("p50_ms", "-")),
+                str(f.get("p99_ms", "-")),
+                found or f"unavailable: {f.get('unavailable')}",
+                str(f.get("met", "-")),
+            )
+        Console().print(table)
+    sys.exit(0 if summary["all_met"] else 1)
+
+
 def _progress(console: Console) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
