@@ -127,6 +127,28 @@ def bench_audit(as_json: bool, events: int, bid_rate: float, bid_seconds: float)
     sys.exit(0 if summary["all_met"] else 1)
 
 
+@bench.command("models")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--calls", default=5000, show_default=True, type=click.IntRange(100, 1_000_000))
+def bench_models(as_json: bool, calls: int) -> None:
+    """Per-call latency of each ONNX model on one thread, and of the whole image pipeline."""
+    from infra.bench.models_bench import run_models_bench
+
+    summary = run_models_bench(tabular_calls=calls)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        table = Table(title="bench models (one intra-op thread)")
+        for column in ("model", "p50 ms", "p99 ms", "target p99 ms", "met"):
+            table.add_column(column)
+        for name, f in summary["models"].items():
+            table.add_row(
+                name, str(f["p50_ms"]), str(f["p99_ms"]), str(f["target_p99_ms"]), str(f["met"])
+            )
+        Console().print(table)
+    sys.exit(0 if summary["all_met"] else 1)
+
+
 @bench.command("pipeline")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--rate", default=1000.0, show_default=True, type=click.FloatRange(1, 20_000))
