@@ -5,6 +5,7 @@ SQL row's."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -50,6 +51,9 @@ class Bid:
     amount: Money
     placed_at: datetime
     position: int
+    flagged: bool = strawberry.field(description="a bid-anomaly model (or an admin) flagged it")
+    flag_score: Decimal | None = strawberry.field(description="the score that flagged it")
+    flag_reason: str | None
 
     @classmethod
     def from_row(cls, row: Row) -> Bid:
@@ -59,7 +63,19 @@ class Bid:
             amount=Money(amount=row["amount"], currency=row["currency"]),
             placed_at=row["placed_at"],
             position=row["position"],
+            flagged=bool(row["flagged"]),
+            flag_score=row["flag_score"],
+            flag_reason=row["flag_reason"],
         )
+
+
+@strawberry.type
+class ModelInfo:
+    """One model an AI assessment used, pinned by the SHA-256 of its file."""
+
+    name: str
+    version: str
+    sha256: str
 
 
 @strawberry.type
@@ -72,6 +88,17 @@ class Verification:
     ai_score: Decimal | None
     ai_model_name: str | None
     ai_model_version: str | None
+    quality_grade: int | None = strawberry.field(description="the AI's quality grade, 1 to 5")
+    ocr_text: str | None = strawberry.field(description="label text the OCR read")
+    serial_match: bool | None = strawberry.field(
+        description="whether the OCR'd serial number is the registered one"
+    )
+    models: list[ModelInfo] = strawberry.field(
+        description="every model the AI assessment used (empty before it)"
+    )
+    input_hashes: list[str] = strawberry.field(
+        description="SHA-256 of the evidence images the AI scored"
+    )
     verdict: Verdict | None
     inspector_id: str | None
     requested_at: datetime
@@ -90,6 +117,11 @@ class Verification:
             ai_score=row["ai_score"],
             ai_model_name=row["ai_model_name"],
             ai_model_version=row["ai_model_version"],
+            quality_grade=row["ai_quality_grade"],
+            ocr_text=row["ai_ocr_text"],
+            serial_match=row["ai_serial_match"],
+            models=[ModelInfo(**model) for model in json.loads(row["ai_models"] or "[]")],
+            input_hashes=list(row["ai_input_hashes"] or ()),
             verdict=None if row["verdict"] is None else Verdict(row["verdict"]),
             inspector_id=row["inspector_id"],
             requested_at=row["requested_at"],
@@ -277,6 +309,10 @@ class Auction:
     @strawberry.field
     async def bid_count(self, info: Info[Any, None]) -> int:
         return int((await self._hot(info))["bid_count"])
+
+    @strawberry.field(description="How many of its bids were flagged as suspicious.")  # type: ignore[untyped-decorator]
+    def flagged_bid_count(self) -> int:
+        return int(self.row["flagged_bid_count"] or 0)
 
     @strawberry.field
     async def highest_bid(self, info: Info[Any, None]) -> HighestBid | None:

@@ -21,6 +21,7 @@ from commands.handlers import VERIFICATION_REQUESTERS
 from commands.messages import (
     CloseAuction,
     Command,
+    FlagBid,
     IssueCertificate,
     OpenAuction,
     PlaceBid,
@@ -61,6 +62,13 @@ class OpenAuctionInput:
     # Anti-sniping: a bid this close to the end extends it (defaults: 120 s and 120 s).
     extension_window_seconds: int | None = None
     extension_seconds: int | None = None
+
+
+@strawberry.input(description="One model an AI assessment used.")
+class ModelInput:
+    name: str
+    version: str
+    sha256: str
 
 
 @strawberry.type
@@ -182,6 +190,11 @@ class Mutation:
         model_name: str,
         model_version: str,
         model_sha256: str,
+        quality_grade: int | None = None,
+        ocr_text: str | None = None,
+        serial_match: bool | None = None,
+        models: list[ModelInput] | None = None,
+        input_hashes: list[str] | None = None,
     ) -> VerificationPayload:
         command = RecordAIAssessment(
             verification_id=_uuid(verification_id, "verificationId"),
@@ -189,6 +202,13 @@ class Mutation:
             model_name=model_name,
             model_version=model_version,
             model_sha256=model_sha256,
+            quality_grade=quality_grade,
+            ocr_text=ocr_text,
+            serial_match=serial_match,
+            models=None
+            if models is None
+            else tuple({"name": m.name, "version": m.version, "sha256": m.sha256} for m in models),
+            input_hashes=tuple(input_hashes or ()),
         )
         return VerificationPayload.of(await _dispatch(info, command))
 
@@ -263,6 +283,41 @@ class Mutation:
             auction_id=_uuid(auction_id, "auctionId"),
             amount=amount,
             idempotency_key=idempotency_key,
+        )
+        result = await _dispatch(info, command)
+        return BidPayload(
+            position=result.position,
+            auction_id=_id(result, "auctionId"),
+            bid_id=_id(result, "bidId"),
+            replayed=result.replayed,
+        )
+
+    @strawberry.mutation(
+        description="Admin (or the bid scorer's system identity) flags a bid as suspicious, "
+        "once: a second flag of the same bid is refused (VALIDATION_FAILED)."
+    )  # type: ignore[untyped-decorator]
+    async def flag_bid(
+        self,
+        info: Info[Any, None],
+        *,
+        auction_id: strawberry.ID,
+        bid_id: strawberry.ID,
+        score: Decimal,
+        threshold: Decimal,
+        reason: str,
+        model_name: str,
+        model_version: str,
+        model_sha256: str,
+    ) -> BidPayload:
+        command = FlagBid(
+            auction_id=_uuid(auction_id, "auctionId"),
+            bid_id=_uuid(bid_id, "bidId"),
+            score=score,
+            threshold=threshold,
+            reason=reason,
+            model_name=model_name,
+            model_version=model_version,
+            model_sha256=model_sha256,
         )
         result = await _dispatch(info, command)
         return BidPayload(

@@ -13,6 +13,7 @@ from commands.credentials import CertificateClaims
 from commands.messages import (
     CancelAuction,
     CloseAuction,
+    FlagBid,
     IssueCertificate,
     OpenAuction,
     PlaceBid,
@@ -90,6 +91,11 @@ def record_ai_assessment(cmd: RecordAIAssessment, ctx: HandlerContext) -> Outcom
         model_name=cmd.model_name,
         model_version=cmd.model_version,
         model_sha256=cmd.model_sha256,
+        quality_grade=cmd.quality_grade,
+        ocr_text=cmd.ocr_text,
+        serial_match=cmd.serial_match,
+        models=None if cmd.models is None else list(cmd.models),
+        input_hashes=list(cmd.input_hashes),
         prov=ctx.prov,
     )
     ids = {"verificationId": str(verification.id), "productId": str(verification.product_id)}
@@ -204,6 +210,22 @@ def place_bid(cmd: PlaceBid, ctx: HandlerContext) -> Outcome:
         amount=cmd.amount, currency=cmd.currency or auction.currency, prov=ctx.prov
     )
     return Outcome({"auctionId": str(auction.id), "bidId": str(bid_id)}, auction.id)
+
+
+def flag_bid(cmd: FlagBid, ctx: HandlerContext) -> Outcome:
+    require_role(ctx.actor, Role.SYSTEM, Role.ADMIN, action="flagging a bid")
+    auction = ctx.get(Auction, cmd.auction_id)
+    auction.flag_bid(
+        bid_id=cmd.bid_id,
+        score=cmd.score,
+        threshold=cmd.threshold,
+        reason=cmd.reason,
+        model_name=cmd.model_name,
+        model_version=cmd.model_version,
+        model_sha256=cmd.model_sha256,
+        prov=ctx.prov,
+    )
+    return Outcome({"auctionId": str(auction.id), "bidId": str(cmd.bid_id)}, auction.id)
 
 
 def close_auction(cmd: CloseAuction, ctx: HandlerContext) -> Outcome:

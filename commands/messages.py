@@ -8,6 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.statuses import Verdict
+from domain.verification import ModelRef
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +40,11 @@ class RecordAIAssessment(Command):
     model_name: str
     model_version: str
     model_sha256: str
+    quality_grade: int | None = None  # 1..5
+    ocr_text: str | None = None
+    serial_match: bool | None = None  # the OCR'd serial equals the registered one
+    models: tuple[ModelRef, ...] | None = None  # every model used; default: the one above
+    input_hashes: tuple[str, ...] = ()  # the evidence SHA-256s scored
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +82,20 @@ class PlaceBid(Command):
     auction_id: UUID
     amount: Decimal
     currency: str | None = None  # defaults to the auction's currency
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagBid(Command):
+    """A scoring agent (SYSTEM) or an admin marks a bid as suspicious, once."""
+
+    auction_id: UUID
+    bid_id: UUID
+    score: Decimal
+    threshold: Decimal
+    reason: str
+    model_name: str
+    model_version: str
+    model_sha256: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ from commands.messages import (
     CancelAuction,
     CloseAuction,
     Command,
+    FlagBid,
     IssueCertificate,
     OpenAuction,
     PlaceBid,
@@ -32,6 +33,7 @@ HANDLERS: dict[type[Command], Handler] = {
     RevokeCertificate: handlers.revoke_certificate,
     OpenAuction: handlers.open_auction,
     PlaceBid: handlers.place_bid,
+    FlagBid: handlers.flag_bid,
     CloseAuction: handlers.close_auction,
     CancelAuction: handlers.cancel_auction,
 }

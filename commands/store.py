@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import BaseAggregate, Snapshot
-from eventsourcing.persistence import Recording
+from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
 
 from commands.recorder import PendingReceipt, StoredReceipt, VeraChainRecorder
 from domain.auction import Auction
@@ -21,11 +21,29 @@ SNAPSHOT_INTERVALS: Mapping[type[AnyAggregate], int] = {Auction: 100}
 RECORDER_TOPIC = "commands.recorder:VeraChainRecorder"
 
 
+class FrozensetAsList(Transcoding):
+    """Aggregate state (snapshots) may hold frozensets (an auction's bid ids); events never
+    do, so no envelope ever meets this."""
+
+    type = frozenset
+    name = "frozenset"
+
+    def encode(self, obj: frozenset[Any]) -> list[Any]:
+        return list(obj)
+
+    def decode(self, data: list[Any]) -> frozenset[Any]:
+        return frozenset(data)
+
+
 class EventStore(Application[UUID]):
     """Tables: verachain_events (the global notification log), verachain_snapshots,
     verachain_command_receipts."""
 
     name = "VeraChain"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(FrozensetAsList())
 
     @property
     def vera_recorder(self) -> VeraChainRecorder:

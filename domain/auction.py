@@ -12,14 +12,16 @@ from eventsourcing.domain import AggregateCreated, BaseAggregate
 from domain.enum_field import EnumField
 from domain.errors import (
     AuctionNotOpen,
+    BidAlreadyFlagged,
     BidTooLow,
     InvalidTransition,
+    NotFound,
     SelfBidding,
     ValidationFailed,
 )
 from domain.event_base import VeraEvent
 from domain.provenance import Provenance
-from domain.rules import require_amount, require_currency, require_text
+from domain.rules import require_amount, require_currency, require_sha256_hex, require_text
 from domain.statuses import AuctionStatus
 
 DEFAULT_EXTENSION_WINDOW_SECONDS = 120
@@ -34,8 +36,23 @@ def bid_id_for(auction_id: UUID, version: int) -> UUID:
 
 
 class Auction(BaseAggregate[UUID]):
+    """class_version 2 (snapshots only): the state remembers its bids' ids and which of
+    them were flagged."""
+
     TOPIC = "Auction"
+    class_version = 2
     status = EnumField(AuctionStatus)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before auctions remembered their bid ids. Every version after
+        the opening may have been a bid: an id computed for an extension's version was
+        never given to anyone, so no real bid is refused and no made-up id is at risk."""
+        auction_id = state["_id"]
+        state["bid_ids"] = frozenset(
+            bid_id_for(auction_id, version) for version in range(2, state["_version"] + 1)
+        )
+        state["flagged_bid_ids"] = frozenset()
 
     class Event(VeraEvent):
         pass
@@ -73,6 +90,25 @@ class Auction(BaseAggregate[UUID]):
             auction.highest_bidder_id = self.bidder_id
             auction.highest_bid_id = self.bid_id
             auction.bid_count += 1
+            # A new set, never add(): working copies share the committed state's values.
+            auction.bid_ids = auction.bid_ids | {self.bid_id}
+
+    class BidFlagged(Event):
+        """A scoring agent (or an admin) found the bid suspicious: its score, the
+        threshold it crossed, why, and the model that scored it. The bid itself stands."""
+
+        TOPIC = "BidFlagged"
+        bid_id: UUID
+        score: Decimal
+        threshold: Decimal
+        reason: str
+        model_name: str
+        model_version: str
+        model_sha256: str
+        flagged_by: str
+
+        def apply(self, auction: Auction) -> None:
+            auction.flagged_bid_ids = auction.flagged_bid_ids | {self.bid_id}
 
     class Extended(Event):
         TOPIC = "AuctionExtended"
@@ -131,6 +167,9 @@ class Auction(BaseAggregate[UUID]):
         self.highest_bid_id: UUID | None = None
         self.bid_count = 0
         self.winner_id: str | None = None
+        # Bounded by the auction's bids (one id each); FlagBid needs to know them.
+        self.bid_ids: frozenset[UUID] = frozenset()
+        self.flagged_bid_ids: frozenset[UUID] = frozenset()
 
     # -- decisions ------------------------------------------------------------------------
 
@@ -257,6 +296,47 @@ class Auction(BaseAggregate[UUID]):
             winning_bid_id=self.highest_bid_id,
             winning_amount=self.highest_amount,
             currency=self.currency,
+            **prov.event_fields(),
+        )
+
+    def check_flaggable(self, bid_id: UUID) -> None:
+        if bid_id not in self.bid_ids:
+            raise NotFound(
+                f"auction {self.id} has no bid {bid_id}", id=str(bid_id), auction_id=str(self.id)
+            )
+        if bid_id in self.flagged_bid_ids:
+            raise BidAlreadyFlagged(
+                f"bid {bid_id} is already flagged", bid_id=str(bid_id), auction_id=str(self.id)
+            )
+
+    def flag_bid(
+        self,
+        *,
+        bid_id: UUID,
+        score: Decimal,
+        threshold: Decimal,
+        reason: str,
+        model_name: str,
+        model_version: str,
+        model_sha256: str,
+        prov: Provenance,
+    ) -> None:
+        """Flag one of this auction's bids as suspicious, once. Allowed whatever the
+        auction's status: a late verdict on a closed auction's bid is still worth keeping."""
+        self.check_flaggable(bid_id)
+        for name, value in (("score", score), ("threshold", threshold)):
+            if not isinstance(value, Decimal) or not value.is_finite():
+                raise ValidationFailed(f"{name} must be a finite decimal number", field=name)
+        self.trigger_event(
+            self.BidFlagged,
+            bid_id=bid_id,
+            score=score,
+            threshold=threshold,
+            reason=require_text("reason", reason, max_length=500),
+            model_name=require_text("modelName", model_name, max_length=100),
+            model_version=require_text("modelVersion", model_version, max_length=100),
+            model_sha256=require_sha256_hex("modelSha256", model_sha256),
+            flagged_by=prov.actor_id,
             **prov.event_fields(),
         )
 

@@ -69,6 +69,13 @@ class AlreadyRevoked(DomainError):
     survives_newer_state = True
 
 
+class BidAlreadyFlagged(ValidationFailed):
+    """FlagBid of a bid flagged before. A flag is never taken back, so the refusal stands
+    against any newer state; an agent that redelivers treats it as done."""
+
+    survives_newer_state = True
+
+
 class ConcurrencyConflict(DomainError):
     """Another writer kept changing the same aggregate; retries were exhausted."""
 

@@ -87,6 +87,9 @@ class ReadModelFold:
         rows[aggregate_id] = projected.row
         for child_table, child in projected.children:
             self._rows[child_table][str(child["id"])] = child
+        for update in projected.child_updates:
+            rows_of = self._rows[update.table]
+            rows_of[update.row_id] = {**rows_of[update.row_id], **update.changes}
         if aggregate_type in LIVE_KEYS:
             self._last[aggregate_id] = envelope
             self._type[aggregate_id] = aggregate_type

@@ -6,6 +6,7 @@ three can never disagree about what a row should hold."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,12 +38,23 @@ class VersionGap(Exception):
 
 
 @dataclass(frozen=True)
+class ChildUpdate:
+    """Columns an event changes in a child row its aggregate added earlier (a flagged bid)."""
+
+    table: str
+    row_id: str
+    changes: Row
+
+
+@dataclass(frozen=True)
 class Projected:
-    """The aggregate's new row, and rows its event adds to child tables (bids)."""
+    """The aggregate's new row, rows its event adds to child tables (bids), and changes
+    to child rows added before (applied after the additions, in order)."""
 
     table: str
     row: Row
     children: list[tuple[str, Row]] = field(default_factory=list)
+    child_updates: list[ChildUpdate] = field(default_factory=list)
 
 
 def parse_time(value: str) -> datetime:
@@ -64,16 +76,22 @@ def project(envelope: Envelope, current: Row | None) -> Projected | None:
         return None
     if version != have + 1:
         raise VersionGap(envelope["aggregate_id"], have, version)
-    handler = _HANDLERS[envelope["type"]]
     row: Row = {} if current is None else dict(current)
-    children = handler(row, envelope["data"], envelope)
+    children: list[tuple[str, Row]] = []
+    updates: list[ChildUpdate] = []
+    updater = _CHILD_UPDATERS.get(envelope["type"])
+    if updater is not None:
+        updates = updater(row, envelope["data"], envelope)
+    else:
+        children = _HANDLERS[envelope["type"]](row, envelope["data"], envelope)
     row["version"] = version
     row["position"] = int(envelope["position"])
     row["updated_at"] = parse_time(envelope["occurred_at"])
-    return Projected(table, row, children)
+    return Projected(table, row, children, updates)
 
 
 Handler = Callable[[Row, dict[str, Any], Envelope], list[tuple[str, Row]]]
+ChildUpdater = Callable[[Row, dict[str, Any], Envelope], list[ChildUpdate]]
 
 
 def _product_registered(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
@@ -142,6 +160,11 @@ def _verification_requested(row: Row, data: dict[str, Any], env: Envelope) -> li
         inspection_notes=None,
         requested_at=parse_time(env["occurred_at"]),
         concluded_at=None,
+        ai_quality_grade=None,
+        ai_ocr_text=None,
+        ai_serial_match=None,
+        ai_models=None,
+        ai_input_hashes=None,
     )
     return []
 
@@ -153,8 +176,19 @@ def _ai_assessed(row: Row, data: dict[str, Any], _: Envelope) -> list[tuple[str,
         ai_model_name=data["model_name"],
         ai_model_version=data["model_version"],
         ai_model_sha256=data["model_sha256"],
+        ai_quality_grade=data["quality_grade"],
+        ai_ocr_text=data["ocr_text"],
+        ai_serial_match=data["serial_match"],
+        ai_models=models_json(data["models"]),
+        ai_input_hashes=list(data["input_hashes"]),
     )
     return []
+
+
+def models_json(models: list[dict[str, str]]) -> str:
+    """The models list as the ai_models column holds it: compact JSON, keys sorted, so the
+    live projection, the rebuild and the check write the very same text."""
+    return json.dumps(models, sort_keys=True, separators=(",", ":"))
 
 
 def _inspected(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str, Row]]:
@@ -227,6 +261,7 @@ def _auction_opened(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple
         winner_id=None,
         opened_at=parse_time(env["occurred_at"]),
         closed_at=None,
+        flagged_bid_count=0,
     )
     return []
 
@@ -248,8 +283,22 @@ def _bid_placed(row: Row, data: dict[str, Any], env: Envelope) -> list[tuple[str
         "placed_at": parse_time(env["occurred_at"]),
         "auction_version": int(env["aggregate_version"]),
         "position": int(env["position"]),
+        "flagged": False,
+        "flag_score": None,
+        "flag_reason": None,
     }
     return [("bids", bid)]
+
+
+def _bid_flagged(row: Row, data: dict[str, Any], _: Envelope) -> list[ChildUpdate]:
+    # The aggregate flags a bid at most once, so counting events counts flagged bids.
+    row["flagged_bid_count"] = int(row.get("flagged_bid_count") or 0) + 1
+    changes: Row = {
+        "flagged": True,
+        "flag_score": Decimal(data["score"]),
+        "flag_reason": data["reason"],
+    }
+    return [ChildUpdate("bids", str(data["bid_id"]), changes)]
 
 
 def _auction_extended(row: Row, data: dict[str, Any], _: Envelope) -> list[tuple[str, Row]]:
@@ -289,6 +338,10 @@ _HANDLERS: dict[str, Handler] = {
     "AuctionCancelled": _auction_cancelled,
 }
 
+_CHILD_UPDATERS: dict[str, ChildUpdater] = {
+    "BidFlagged": _bid_flagged,
+}
+
 
 def handled_event_types() -> frozenset[str]:
-    return frozenset(_HANDLERS)
+    return frozenset(_HANDLERS) | frozenset(_CHILD_UPDATERS)

@@ -13,8 +13,8 @@ class Table:
     name: str
     columns: tuple[tuple[str, str], ...]  # (name, SQL type), primary key first
     indexes: tuple[str, ...] = ()  # column lists, e.g. "status, ends_at, id"
-    # Nullable columns added after the table first shipped: a read model created before
-    # them gains them in place (null until a rebuild or the next event fills them).
+    # Columns added after the table first shipped: a read model created before them gains
+    # them in place (null, or their DEFAULT, until a rebuild or the next event fills them).
     added_columns: tuple[str, ...] = ()
 
     @property
@@ -31,7 +31,7 @@ class Table:
         return any(kind.endswith("[]") for kind in self.value_types)
 
 
-_CONSTRAINTS = (" PRIMARY KEY", " NOT NULL", " REFERENCES")
+_CONSTRAINTS = (" PRIMARY KEY", " NOT NULL", " REFERENCES", " DEFAULT")
 
 
 def _value_type(kind: str) -> str:
@@ -88,9 +88,22 @@ TABLES: tuple[Table, ...] = (
             ("inspection_notes", "text"),
             ("requested_at", "timestamptz NOT NULL"),
             ("concluded_at", "timestamptz"),
+            # AIAssessmentRecorded v2; ai_models is the models list as compact JSON text.
+            ("ai_quality_grade", "integer"),
+            ("ai_ocr_text", "text"),
+            ("ai_serial_match", "boolean"),
+            ("ai_models", "text"),
+            ("ai_input_hashes", "text[]"),
             *_ROW_END,
         ),
         ("product_id, requested_at",),
+        added_columns=(
+            "ai_quality_grade",
+            "ai_ocr_text",
+            "ai_serial_match",
+            "ai_models",
+            "ai_input_hashes",
+        ),
     ),
     Table(
         "certificates",
@@ -141,10 +154,13 @@ TABLES: tuple[Table, ...] = (
             ("winner_id", "text"),
             ("opened_at", "timestamptz NOT NULL"),
             ("closed_at", "timestamptz"),
+            # DEFAULT 0: right for every auction whose row predates the column (no flags then)
+            ("flagged_bid_count", "integer NOT NULL DEFAULT 0"),
             *_ROW_END,
         ),
         # auctions(status, first, after): cursor on (opened_at, id) within a status
         ("status, opened_at, id", "product_id"),
+        added_columns=("flagged_bid_count",),
     ),
     Table(
         "bids",
@@ -157,9 +173,15 @@ TABLES: tuple[Table, ...] = (
             ("placed_at", "timestamptz NOT NULL"),
             ("auction_version", "integer NOT NULL"),
             ("position", "bigint NOT NULL"),
+            # BidFlagged (it changes the bid's row; position stays the BidPlaced one). DEFAULT
+            # false: right for every bid whose row predates the column (no flags then).
+            ("flagged", "boolean NOT NULL DEFAULT false"),
+            ("flag_score", "numeric"),
+            ("flag_reason", "text"),
         ),
         # Auction.bids(first): highest first
         ("auction_id, amount DESC",),
+        added_columns=("flagged", "flag_score", "flag_reason"),
     ),
 )
 

@@ -39,6 +39,8 @@ def field_schema(annotation: object) -> Schema:
     simple = _simple_schema(annotation)
     if simple is not None:
         return simple
+    if isinstance(annotation, type) and typing.is_typeddict(annotation):
+        return _object_schema(annotation)
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
     if origin is list and len(arguments) == 1:
@@ -64,6 +66,17 @@ def _simple_schema(annotation: object) -> Schema | None:
     if annotation is datetime:
         return utc_timestamp_schema()
     return None
+
+
+def _object_schema(annotation: type) -> Schema:
+    """A TypedDict: exactly its keys, each of its own schema."""
+    hints = typing.get_type_hints(annotation)
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": sorted(hints),
+        "properties": {name: field_schema(hint) for name, hint in hints.items()},
+    }
 
 
 def _optional_schema(annotation: object, arguments: tuple[object, ...]) -> Schema:

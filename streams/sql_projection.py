@@ -19,7 +19,15 @@ from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from projections.read_rows import TABLE_BY_AGGREGATE, Envelope, Projected, Row, VersionGap, project
+from projections.read_rows import (
+    TABLE_BY_AGGREGATE,
+    ChildUpdate,
+    Envelope,
+    Projected,
+    Row,
+    VersionGap,
+    project,
+)
 from projections.sql_schema import LIVE_SCHEMA, TABLE_BY_NAME, Table, create_statements
 from streams.dead_letters import DDL as DEAD_LETTERS_DDL
 
@@ -178,11 +186,15 @@ class SqlProjection:
         by_table: dict[str, list[Row]] = {}
         for (table_name, _), row in latest.items():
             by_table.setdefault(table_name, []).append(row)
+        updates = [update for _, projected in steps for update in projected.child_updates]
         async with conn.cursor() as cursor:
             for table_name, table_rows in by_table.items():
                 await self._write_rows(cursor, TABLE_BY_NAME[table_name], table_rows, upsert=True)
             for table_name, child_rows in children.items():
                 await self._write_rows(cursor, TABLE_BY_NAME[table_name], child_rows, upsert=False)
+            # After the additions: a bid placed and flagged in one batch exists by now.
+            for update in updates:
+                await cursor.execute(self._update_statement(update), self._update_values(update))
 
     async def _write_rows(
         self, cursor: AsyncCursor[Any], table: Table, rows: list[Row], *, upsert: bool
@@ -260,6 +272,25 @@ class SqlProjection:
         for child_table, child in projected.children:
             table = TABLE_BY_NAME[child_table]
             await conn.execute(self._insert_ignore(table), [child[c] for c in table.column_names])
+        for update in projected.child_updates:
+            await conn.execute(self._update_statement(update), self._update_values(update))
+
+    def _update_statement(self, update: ChildUpdate) -> bytes:
+        columns = tuple(update.changes)
+        return self._statement(
+            ("update", update.table, columns),
+            lambda: sql.SQL("UPDATE {}.{} SET {} WHERE id = %s").format(
+                sql.Identifier(self.schema),
+                sql.Identifier(update.table),
+                sql.SQL(", ").join(
+                    sql.SQL("{} = %s").format(sql.Identifier(name)) for name in columns
+                ),
+            ),
+        )
+
+    @staticmethod
+    def _update_values(update: ChildUpdate) -> list[Any]:
+        return [*update.changes.values(), update.row_id]
 
     def _upsert(self, table: Table) -> sql.Composed:
         return self._insert(table, self._conflict(table, upsert=True))

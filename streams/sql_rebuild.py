@@ -64,14 +64,17 @@ def fill_next_schema(conn: Conn, fold: ReadModelFold) -> int:
 
 def write_changes(conn: Conn, fold: ReadModelFold, changes: Iterable[Projected]) -> None:
     """Bring `read_model_next` to the fold after catching up: the latest row of every
-    aggregate that changed (upserted), and every child row the changes added."""
+    aggregate that changed (upserted), and every child row the changes added or changed."""
     latest: dict[tuple[str, str], None] = {}
     children: dict[str, list[Sequence[Any]]] = {}
+    changed_children: dict[tuple[str, str], None] = {}
     for change in changes:
         latest[(change.table, str(change.row["id"]))] = None
         for child_table, child in change.children:
             names = TABLE_BY_NAME[child_table].column_names
             children.setdefault(child_table, []).append([child[c] for c in names])
+        for update in change.child_updates:
+            changed_children[(update.table, update.row_id)] = None
     by_table: dict[str, list[Sequence[Any]]] = {}
     for table_name, row_id in latest:
         row = fold.row(table_name, row_id)
@@ -83,6 +86,13 @@ def write_changes(conn: Conn, fold: ReadModelFold, changes: Iterable[Projected])
             cursor.executemany(_upsert(TABLE_BY_NAME[table_name]), values)
         for table_name, values in children.items():
             cursor.executemany(_insert_new(TABLE_BY_NAME[table_name]), values)
+        # Child rows changed since they were added (flagged bids): their whole row as the
+        # fold holds it now, after the additions.
+        for table_name, row_id in changed_children:
+            table = TABLE_BY_NAME[table_name]
+            changed = fold.row(table_name, row_id)
+            if changed is not None:
+                cursor.execute(_upsert(table), [changed[c] for c in table.column_names])
 
 
 def live_tables(conn: Conn) -> list[Table]:

@@ -1,5 +1,6 @@
 """One product's whole life told through the domain methods, so it raises every event type:
-registered, verified, certified, sold at auction (with a late bid that extends it), listed
+registered, verified, certified, sold at auction (with a late bid that extends it and that
+the bid scorer flags), listed
 again and withdrawn, listed once more without a sale, and finally its certificate revoked."""
 
 from __future__ import annotations
@@ -85,6 +86,14 @@ def _verified_product(story: _Story) -> Product:
         model_name="vera-vision",
         model_version="2026.11",
         model_sha256=_sha256("model weights"),
+        quality_grade=4,
+        ocr_text="SN-000123",
+        serial_match=True,
+        models=[
+            {"name": "vera-vision", "version": "2026.11", "sha256": _sha256("model weights")},
+            {"name": "vera-grade", "version": "2026.11", "sha256": _sha256("grade weights")},
+        ],
+        input_hashes=[_sha256("front.jpg")],
         prov=story.prov("ai-worker", at + timedelta(minutes=1)),
     )
     verification.record_inspection(
@@ -129,7 +138,19 @@ def _sell(story: _Story, product: Product) -> None:
     auction = _open(story, product, MANUFACTURER, opened_at)
     # A bid inside the two-minute closing window: BidPlaced, then AuctionExtended.
     bid_at = auction.ends_at - timedelta(seconds=30)
-    auction.place_bid(amount=Decimal("1250.00"), currency="EUR", prov=story.prov(BUYER, bid_at))
+    bid_id = auction.place_bid(
+        amount=Decimal("1250.00"), currency="EUR", prov=story.prov(BUYER, bid_at)
+    )
+    auction.flag_bid(
+        bid_id=bid_id,
+        score=Decimal("0.81"),
+        threshold=Decimal("0.5"),
+        reason="bid rate far above the auction's",
+        model_name="bid-anomaly",
+        model_version="2026.11",
+        model_sha256=_sha256("anomaly weights"),
+        prov=story.prov("bid-scorer", bid_at + timedelta(seconds=1)),
+    )
     closed_at = auction.ends_at
     auction.close(story.prov("auction-clock", closed_at))
     assert auction.highest_amount is not None

@@ -10,7 +10,7 @@ from typing import TypeVar
 from uuid import UUID, uuid4
 
 from commands.actor import Actor, Role
-from commands.messages import OpenAuction, RecordAIAssessment, RegisterProduct
+from commands.messages import FlagBid, OpenAuction, RecordAIAssessment, RegisterProduct
 from domain.event_base import VeraEvent
 from tests.unit.support import END, T0, actor, image_hash
 
@@ -73,3 +73,18 @@ def ai_command(verification_id: UUID) -> RecordAIAssessment:
         model_version="1",
         model_sha256=image_hash(),
     )
+
+
+def flag_command(auction_id: UUID, bid_id: UUID, **overrides: object) -> FlagBid:
+    fields: dict[str, object] = {
+        "auction_id": auction_id,
+        "bid_id": bid_id,
+        "score": Decimal("0.92"),
+        "threshold": Decimal("0.5"),
+        "reason": "shill pattern",
+        "model_name": "bid-anomaly",
+        "model_version": "1.0.0",
+        "model_sha256": image_hash(),
+    }
+    fields.update(overrides)
+    return FlagBid(**fields)  # type: ignore[arg-type]

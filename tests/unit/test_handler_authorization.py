@@ -15,6 +15,7 @@ from commands.messages import (
     CancelAuction,
     CloseAuction,
     Command,
+    FlagBid,
     IssueCertificate,
     OpenAuction,
     PlaceBid,
@@ -31,6 +32,7 @@ from domain.statuses import (
 from tests.unit.handler_support import (
     Cast,
     ai_command,
+    flag_command,
     open_command,
     register_command,
 )
@@ -61,6 +63,7 @@ ROLES_ALLOWED: dict[type[Command], frozenset[Role]] = {
     RevokeCertificate: frozenset({Role.INSPECTOR, Role.ADMIN}),
     OpenAuction: frozenset({Role.MANUFACTURER, Role.BIDDER, Role.ADMIN}),
     PlaceBid: frozenset({Role.BIDDER}),
+    FlagBid: frozenset({Role.SYSTEM, Role.ADMIN}),
     CloseAuction: frozenset({Role.MANUFACTURER, Role.BIDDER, Role.ADMIN, Role.SYSTEM}),
     CancelAuction: frozenset({Role.MANUFACTURER, Role.BIDDER, Role.ADMIN}),
 }
@@ -77,6 +80,7 @@ def command_on_unknown_ids(kind: type[Command]) -> Command:
         RevokeCertificate: RevokeCertificate(certificate_id=unknown, reason="fraud"),
         OpenAuction: open_command(unknown),
         PlaceBid: PlaceBid(auction_id=unknown, amount=Decimal("100")),
+        FlagBid: flag_command(unknown, uuid4()),
         CloseAuction: CloseAuction(auction_id=unknown),
         CancelAuction: CancelAuction(auction_id=unknown),
     }
