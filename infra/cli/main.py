@@ -21,7 +21,6 @@ from infra.cli.demo_command import demo
 from infra.cli.dev_command import dev
 from infra.cli.jobs_command import jobs
 from infra.cli.models_command import models
-from infra.cli.models_command import models
 from infra.cli.projections_command import projections
 from infra.cli.relay_command import relay
 from infra.cli.token_command import token
@@ -63,7 +62,6 @@ cli.add_command(jobs)
 cli.add_command(topics)
 cli.add_command(relay)
 cli.add_command(projections)
-cli.add_command(models)
 cli.add_command(models)
 cli.add_command(worker)
 
