@@ -302,6 +302,28 @@ def bench_ocr(as_json: bool, labels: int) -> None:
     sys.exit(0 if summary["all_met"] else 1)
 
 
+@bench.command("jobs")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--jobs", "count", default=20_000, show_default=True, type=click.IntRange(100, 10**7))
+def bench_jobs(as_json: bool, count: int) -> None:
+    """No-op jobs through the job topics and Faust agents: jobs/s and latency (target 500/s).
+
+    Uses the broker of VERACHAIN_KAFKA_BOOTSTRAP when set, else an embedded Tansu."""
+    from infra.bench.jobs_bench import run_jobs_bench
+
+    with bench_broker(Settings.from_env()) as (settings, broker):
+        summary = asyncio.run(run_jobs_bench(settings, count))
+    summary["broker"] = broker
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        Console().print(
+            f"{summary['jobs_per_s']} jobs/s (target {summary['target_jobs_per_s']}), latency "
+            f"p50 {summary['latency_p50_ms']} ms, p99 {summary['latency_p99_ms']} ms"
+        )
+    sys.exit(0 if summary["met"] else 1)
+
+
 def _progress(console: Console) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
