@@ -1,5 +1,5 @@
-"""The Faust app of `verachain worker`: the read-model projection agent, the job agents
-and the notifier.
+"""The Faust app of `verachain worker`: the read-model projection agent, the job agents,
+the notifier, the AI-analysis requester and the bid-anomaly flagger.
 
 Faust's defaults make a group join take ~30 s against Tansu; the session, heartbeat and
 rebalance timeouts below bring it to a few seconds (FINDINGS.md)."""
@@ -18,7 +18,9 @@ from redis.asyncio import Redis
 
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.settings import Settings
+from streams.ai_analysis.analysis_kind import install_analysis_requester
 from streams.auction_closer import run_closer
+from streams.bid_scoring.bid_agent import install_bid_flagger
 from streams.dead_letters import DeadLetters
 from streams.faust_fetch_wait import limit_fetch_wait
 from streams.history_reader import aggregate_history
@@ -69,6 +71,8 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
     # deploy, and the group's partitions spread the jobs over the workers like the events.
     install_job_agents(app, settings, production_registry(settings))
     install_notifier(app, settings)
+    install_analysis_requester(app, settings)
+    install_bid_flagger(app, settings)
     return app
 
 

@@ -23,6 +23,7 @@ from infra.cli.jobs_command import jobs
 from infra.cli.models_command import models
 from infra.cli.projections_command import projections
 from infra.cli.relay_command import relay
+from infra.cli.rescore_command import rescore_command
 from infra.cli.token_command import token
 from infra.cli.topics_command import topics
 from infra.cli.worker_command import worker
@@ -62,6 +63,7 @@ cli.add_command(jobs)
 cli.add_command(topics)
 cli.add_command(relay)
 cli.add_command(projections)
+models.add_command(rescore_command)
 cli.add_command(models)
 cli.add_command(worker)
 

@@ -1,0 +1,1 @@
+"""The ai-analysis job kind: evidence images -> OCR, authenticity, quality -> RecordAIAssessment."""

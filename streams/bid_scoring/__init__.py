@@ -1,0 +1,1 @@
+"""The bid-anomaly agent: per-auction windows, the bid_anomaly model, FlagBid."""
