@@ -15,6 +15,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.certificate_credentials import issuance_proof, issuer_of
+from api.price_estimates import estimate_price
 from api.read_models import MAX_PAGE, Row
 from domain.errors import ValidationFailed
 from domain.statuses import (
@@ -246,6 +247,25 @@ class Product:
             return None
         row = await info.context.loaders.auction.load(self.open_auction_id)
         return None if row is None else Auction.from_row(row)
+
+    # A suggested reserve price (the price_estimate model, trained on synthetic data) from
+    # the latest AI assessment and this manufacturer's recent sales (api/price_estimates.py).
+    @strawberry.field
+    async def price_estimate(self, info: Info[Any, None]) -> Money:
+        verification = None
+        if self.latest_verification_id is not None:
+            verification = await info.context.loaders.verification.load(self.latest_verification_id)
+        facts = {
+            "name": self.name,
+            "sku": self.sku,
+            "manufacturer": self.manufacturer,
+            "registered_at": self.registered_at,
+        }
+        services = info.context.services
+        amount, currency = await estimate_price(
+            services.pool, facts, verification, schema=services.read.schema
+        )
+        return Money(amount=amount, currency=currency)
 
 
 @strawberry.type

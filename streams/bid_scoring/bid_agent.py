@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import faust
@@ -27,9 +28,10 @@ async def open_flagger(settings: Settings) -> AsyncIterator[BidFlagger]:
     if not settings.database_url:
         raise NotConfigured("VERACHAIN_DATABASE_URL is not set")
     scorer = await asyncio.to_thread(BidScorer.load)  # hash and signature checked
-    store = build_event_store(settings)
+    # Few connections: one actor, one query at a time (a worker runs many agents).
+    store = build_event_store(replace(settings, db_pool_size=2))
     pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-        settings.database_url, min_size=1, max_size=2, open=False
+        settings.database_url, min_size=1, max_size=1, open=False
     )
     await pool.open(wait=True)
     try:

@@ -7,8 +7,11 @@ open, or after a gap in versions, it rebuilds the window from the auction's hist
 event store (versions before the bid), so the features are those of an uninterrupted run.
 The bidder-seller history (earlier closed auctions, wins) spans auctions: it is read from
 the read model and cached, and an auction's close drops its bidders' entries so they are
-read again. Redelivery: a version already folded is skipped; after a restart the same bid
-scores the same and FlagBid answers BidAlreadyFlagged, which counts as done."""
+read again. It is counted as of the bid (auctions closed before the bid's time), so a
+lagging or replaying agent computes the features a prompt one did.
+
+Redelivery: a version already folded is skipped; after a restart the same bid scores
+the same and FlagBid answers BidAlreadyFlagged, which counts as done."""
 
 from __future__ import annotations
 
@@ -64,9 +67,11 @@ class BidFlagger:
         self.bus = bus
         self.scorer = scorer
         self.auctions: dict[str, WatchedAuction] = {}
-        self.history: dict[tuple[str, str], tuple[int, int]] = {}  # (bidder, seller)
+        # (bidder, seller) -> [(closed at, won)] of the closed auctions they share
+        self.history: dict[tuple[str, str], list[tuple[float, bool]]] = {}
         self._history_sql = sql.SQL(
-            "SELECT count(DISTINCT a.id), count(DISTINCT a.id) FILTER (WHERE a.winner_id = %s) "
+            "SELECT DISTINCT a.id, extract(epoch FROM a.closed_at)::float8, "
+            "a.winner_id IS NOT DISTINCT FROM %s "
             "FROM {s}.bids b JOIN {s}.auctions a ON a.id = b.auction_id "
             "WHERE b.bidder_id = %s AND a.seller_id = %s AND a.status = 'CLOSED'"
         ).format(s=sql.Identifier(schema))
@@ -107,13 +112,10 @@ class BidFlagger:
                 return 0
         data = envelope["data"]
         bidder = str(data["bidder_id"])
-        prior_auctions, prior_wins = await self._history_of(bidder, watched.seller_id)
+        at = epoch_seconds(envelope["occurred_at"])
+        prior_auctions, prior_wins = await self._history_of(bidder, watched.seller_id, at)
         facts = watched.window.facts(
-            bidder,
-            Decimal(str(data["amount"])),
-            epoch_seconds(envelope["occurred_at"]),
-            prior_auctions,
-            prior_wins,
+            bidder, Decimal(str(data["amount"])), at, prior_auctions, prior_wins
         )
         score = self.scorer.score(facts)
         fold(watched, envelope)
@@ -130,14 +132,15 @@ class BidFlagger:
         self.auctions[auction_id] = watched
         return watched
 
-    async def _history_of(self, bidder: str, seller: str) -> tuple[int, int]:
+    async def _history_of(self, bidder: str, seller: str, at: float) -> tuple[int, int]:
         key = (bidder, seller)
         if key not in self.history:
             async with self.pool.connection() as conn:
                 cursor = await conn.execute(self._history_sql, (bidder, bidder, seller))
-                row = await cursor.fetchone()
-            self.history[key] = (int(row[0]), int(row[1])) if row else (0, 0)
-        return self.history[key]
+                rows = await cursor.fetchall()
+            self.history[key] = [(float(r[1]), bool(r[2])) for r in rows if r[1] is not None]
+        before = [won for closed_at, won in self.history[key] if closed_at < at]
+        return len(before), sum(before)
 
     async def _flag(self, auction_id: UUID, bid_id: UUID, score: BidScore, facts: BidFacts) -> int:
         command = FlagBid(
