@@ -92,6 +92,12 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_heartbeat_interval": 1,
         "broker_rebalance_timeout": 8,
         "producer_acks": -1,
+        # Stop without waiting for every agent to acknowledge what it holds: several agents
+        # share the event topics, and one stopped mid-message kept `verachain worker` from
+        # exiting on SIGTERM for good (Faust's wait_empty). Nothing is lost: offsets are
+        # committed only for acknowledged messages, the rest is delivered again, and every
+        # agent here is idempotent.
+        "stream_wait_empty": False,
     }
 
 

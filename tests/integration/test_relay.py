@@ -111,6 +111,7 @@ async def test_a_relay_killed_mid_stream_resumes_without_loss(
     finally:
         if first.poll() is None:
             first.kill()
+            first.wait(timeout=10)
     second = subprocess.Popen(command, env=env)  # noqa: ASYNC220 - a child we kill on purpose
     try:
         await wait_until_published(test_database.url, store, timeout_s=60)

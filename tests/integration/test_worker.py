@@ -142,6 +142,7 @@ async def test_two_workers_project_the_store_into_sql_and_redis(
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=10)
         await live.aclose()
 
 
@@ -219,6 +220,7 @@ async def test_a_poison_event_is_dead_lettered_not_skipped(
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=10)
 
 
 def _metrics_text(port: int) -> str:

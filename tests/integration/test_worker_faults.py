@@ -88,3 +88,47 @@ async def test_a_worker_killed_mid_stream_is_replaced_without_loss(
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+                    process.wait(timeout=10)
+
+
+async def test_a_busy_worker_stops_promptly_on_sigterm_and_its_successor_finishes(
+    test_database: TestDatabase,
+    store: EventStore,
+    bus: CommandBus,
+    kafka: KafkaTarget,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    """SIGTERM while every agent (projection, notifier, bid scoring, jobs) holds messages:
+    the worker exits within seconds (it once waited forever on an unacknowledged message),
+    and what it had not acknowledged is delivered again to the next worker."""
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    settings = stream_settings(test_database, kafka.bootstrap, embedded=kafka.embedded)
+    await drive_traffic(bus, auctions=6, bids=300)
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first, _ = start_worker(test_database, kafka, redis_url, group, tmp_path / "first")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        before = await asyncio.to_thread(read_model_lag, test_database.url)
+        for _ in range(600):  # stop it once it is part-way through the backlog
+            lag = await asyncio.to_thread(read_model_lag, test_database.url)
+            if 0 < lag < before:
+                break
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGTERM)
+        started = asyncio.get_running_loop().time()
+        exit_code = await asyncio.to_thread(first.wait, 15)
+        assert asyncio.get_running_loop().time() - started < 15
+        assert exit_code == 0
+        second, _ = start_worker(test_database, kafka, redis_url, group, tmp_path / "second")
+        await wait_until_projected(test_database.url, timeout_s=120)
+    finally:
+        stop.set()
+        await relay
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
