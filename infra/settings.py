@@ -42,6 +42,7 @@ class Settings:
     worker_group: str | None = None  # Kafka consumer group; default "verachain-projections"
     audit_origin: str = "verachain/audit/v1"  # the checkpoints' origin line and key name
     audit_checkpoint_interval_s: float = 1.0  # at most one signed checkpoint per interval
+    ai_agents: bool = True  # the worker assesses verifications and scores bids itself
     # Evidence images (POST /evidence): the file's bytes, and width x height.
     evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES
     evidence_max_pixels: int = DEFAULT_EVIDENCE_MAX_PIXELS
@@ -83,6 +84,7 @@ class Settings:
             worker_group=env.get("VERACHAIN_WORKER_GROUP") or None,
             audit_origin=env.get("VERACHAIN_AUDIT_ORIGIN") or "verachain/audit/v1",
             audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),
+            ai_agents=_choice(env, "VERACHAIN_AI_AGENTS", ("on", "off")) == "on",
             evidence_max_bytes=_positive_int(
                 env, "VERACHAIN_EVIDENCE_MAX_BYTES", DEFAULT_EVIDENCE_MAX_BYTES
             ),
@@ -115,6 +117,7 @@ class Settings:
             "VERACHAIN_KAFKA_PARTITIONS": str(self.kafka_partitions),
             "VERACHAIN_KAFKA_IDEMPOTENCE": self.kafka_idempotence,
             "VERACHAIN_AUDIT_ORIGIN": self.audit_origin,
+            "VERACHAIN_AI_AGENTS": "on" if self.ai_agents else "off",
             "VERACHAIN_EVIDENCE_MAX_BYTES": str(self.evidence_max_bytes),
             "VERACHAIN_EVIDENCE_MAX_PIXELS": str(self.evidence_max_pixels),
             "VERACHAIN_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),

@@ -71,8 +71,9 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
     # deploy, and the group's partitions spread the jobs over the workers like the events.
     install_job_agents(app, settings, production_registry(settings))
     install_notifier(app, settings)
-    install_analysis_requester(app, settings)
-    install_bid_flagger(app, settings)
+    if settings.ai_agents:  # off where assessments are recorded by hand (VERACHAIN_AI_AGENTS)
+        install_analysis_requester(app, settings)
+        install_bid_flagger(app, settings)
     return app
 
 
