@@ -36,7 +36,14 @@ async def running_worker(
     relay = asyncio.create_task(run_relay(relay_settings, stop, CollectorRegistry()))
     try:
         await wait_for_relay_topics(kafka.bootstrap)  # the relay makes the job topics too
-        env = job_env(test_database, kafka, group, tmp_path, VERACHAIN_REDIS_URL=redis_url)
+        env = job_env(
+            test_database,
+            kafka,
+            group,
+            tmp_path,
+            VERACHAIN_REDIS_URL=redis_url,
+            VERACHAIN_AI_AGENTS="on",  # off by default (infra/settings.py says why)
+        )
         spawn(["infra.cli", "worker"], env)
         Settings.from_env(env)  # fail here, not in the worker, on a bad environment
         yield env
