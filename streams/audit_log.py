@@ -107,9 +107,11 @@ class AuditLog:
                         return
                     await ensure_audit_schema(self.pool)
                     await self.resume()
-                    backoff = 0.2
                     while not stop.is_set():
                         await self.step()
+                        # Reset only after a step went through: a refusal that recurs on
+                        # every step (a checkpoint by another key, say) backs off to the cap.
+                        backoff = 0.2
                         await self.wait(self._next_wake())
             except asyncio.CancelledError:
                 raise
