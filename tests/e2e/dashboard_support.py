@@ -3,22 +3,15 @@ the relay and a worker behind it, and Debian's Chromium driven by playwright."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, async_playwright
-from prometheus_client import CollectorRegistry
 
-from infra.relay_runner import run_relay
-from tests.integration.api.conftest import RunningApi, api_settings, serving
-from tests.integration.pipeline.support import WorkerProcess
-from tests.support.database import TestDatabase
-from tests.support.kafka import KafkaTarget
+from tests.integration.api.conftest import RunningApi
 from tests.support.traffic import one_open_auction
 
 CHROMIUM_ARGS = [
@@ -29,24 +22,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-@contextlib.asynccontextmanager
-async def running_dashboard(
-    database: TestDatabase, redis_url: str, kafka: KafkaTarget, workdir: Path
-) -> AsyncIterator[RunningApi]:
-    """The API (its dashboard included), and the relay and a worker feeding its read models."""
-    settings = api_settings(database, redis_url, kafka, workdir)
-    stop = asyncio.Event()
-    relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
-    worker = WorkerProcess(settings, workdir)
-    try:
-        async with serving(settings, min_position_wait_s=60) as api:
-            yield api
-    finally:
-        worker.stop()
-        stop.set()
-        await relay
 
 
 @contextlib.asynccontextmanager

@@ -24,8 +24,8 @@ from starlette.middleware import Middleware
 from api.dashboard_routes import dashboard_routes
 from api.http_guards import DEFAULT_CSP, SecurityHeaders
 from commands.actor import Role
-from tests.e2e.dashboard_support import chromium, graphql_ok, open_auction, running_dashboard
-from tests.integration.api.conftest import RunningApi
+from tests.e2e.dashboard_support import chromium, graphql_ok, open_auction
+from tests.integration.api.conftest import RunningApi, serving_with_pipeline
 from tests.support.database import TestDatabase, provision_test_database
 from tests.support.kafka import KafkaTarget
 
@@ -54,7 +54,7 @@ async def dashboard_api(
     workdir = tmp_path_factory.mktemp("dashboard")
     database: TestDatabase = provision_test_database(workdir)
     try:
-        async with running_dashboard(database, redis_url, kafka, workdir) as api:
+        async with serving_with_pipeline(database, redis_url, kafka, workdir) as api:
             yield api
     finally:
         database.drop()

@@ -123,10 +123,19 @@ async def running_api(
     api_database: TestDatabase, redis_url: str, kafka: KafkaTarget, tmp_path: Path
 ) -> AsyncIterator[RunningApi]:
     """The API with the relay and a worker behind it: writes reach the read models."""
-    settings = api_settings(api_database, redis_url, kafka, tmp_path)
+    async with serving_with_pipeline(api_database, redis_url, kafka, tmp_path) as api:
+        yield api
+
+
+@contextlib.asynccontextmanager
+async def serving_with_pipeline(
+    database: TestDatabase, redis_url: str, kafka: KafkaTarget, workdir: Path
+) -> AsyncIterator[RunningApi]:
+    """The API, and the relay and a worker process feeding its read models."""
+    settings = api_settings(database, redis_url, kafka, workdir)
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
-    worker = WorkerProcess(settings, tmp_path)
+    worker = WorkerProcess(settings, workdir)
     try:
         # minPosition may wait for the worker's start-up and group join (seconds) here.
         async with serving(settings, min_position_wait_s=60) as api:
