@@ -42,10 +42,9 @@ class Settings:
     worker_group: str | None = None  # Kafka consumer group; default "verachain-projections"
     audit_origin: str = "verachain/audit/v1"  # the checkpoints' origin line and key name
     audit_checkpoint_interval_s: float = 1.0  # at most one signed checkpoint per interval
-    # Off by default: in the projection worker's consumer group the scoring agents held the
-    # projection back (bench pipeline: 180 events/s with them, 4,600 without); on only where
-    # a worker may be that slow until they run in a group of their own.
-    ai_agents: bool = False
+    # Whether `verachain dev` starts `verachain scorer` (AI assessment, bid flagging); off
+    # where assessments are recorded by hand.
+    ai_agents: bool = True
     # Evidence images (POST /evidence): the file's bytes, and width x height.
     evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES
     evidence_max_pixels: int = DEFAULT_EVIDENCE_MAX_PIXELS
@@ -87,7 +86,7 @@ class Settings:
             worker_group=env.get("VERACHAIN_WORKER_GROUP") or None,
             audit_origin=env.get("VERACHAIN_AUDIT_ORIGIN") or "verachain/audit/v1",
             audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),
-            ai_agents=_choice(env, "VERACHAIN_AI_AGENTS", ("off", "on")) == "on",
+            ai_agents=_choice(env, "VERACHAIN_AI_AGENTS", ("on", "off")) == "on",
             evidence_max_bytes=_positive_int(
                 env, "VERACHAIN_EVIDENCE_MAX_BYTES", DEFAULT_EVIDENCE_MAX_BYTES
             ),

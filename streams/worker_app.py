@@ -1,5 +1,6 @@
-"""The Faust app of `verachain worker`: the read-model projection agent, the job agents,
-the notifier, the AI-analysis requester and the bid-anomaly flagger.
+"""The Faust app of `verachain worker`: the read-model projection agent, the light job
+agents (streams/jobs/kinds.py), the notifier and the auction timer. The model-driven agents
+run in `verachain scorer` (streams/scoring_app.py says why).
 
 Faust's defaults make a group join take ~30 s against Tansu; the session, heartbeat and
 rebalance timeouts below bring it to a few seconds (FINDINGS.md)."""
@@ -18,14 +19,12 @@ from redis.asyncio import Redis
 
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.settings import Settings
-from streams.ai_analysis.analysis_kind import install_analysis_requester
 from streams.auction_closer import run_closer
-from streams.bid_scoring.bid_agent import install_bid_flagger
 from streams.dead_letters import DeadLetters
 from streams.faust_fetch_wait import limit_fetch_wait
 from streams.history_reader import aggregate_history
 from streams.jobs.agents import install_job_agents
-from streams.jobs.kinds import production_registry
+from streams.jobs.kinds import worker_registry
 from streams.notifications.notifier_agent import install_notifier
 from streams.projection_metrics import ProjectionMetrics
 from streams.projector import Projector
@@ -69,11 +68,8 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
     app.task(close_due_auctions)
     # Jobs (streams/jobs/) run in the same app and consumer group: one process kind to
     # deploy, and the group's partitions spread the jobs over the workers like the events.
-    install_job_agents(app, settings, production_registry(settings))
+    install_job_agents(app, settings, worker_registry(settings))
     install_notifier(app, settings)
-    if settings.ai_agents:  # off where assessments are recorded by hand (VERACHAIN_AI_AGENTS)
-        install_analysis_requester(app, settings)
-        install_bid_flagger(app, settings)
     return app
 
 

@@ -1,7 +1,8 @@
 """`verachain dev`: everything on one machine, with embedded services when unconfigured.
 
 Finds or starts PostgreSQL, Redis and a Kafka-compatible broker, prepares the schema and
-the topics, runs the relay and a projection worker, prints a token per role, drives demo
+the topics, runs the relay, a projection worker and (unless VERACHAIN_AI_AGENTS=off) a
+scorer, prints a token per role, drives demo
 traffic, and keeps running until Ctrl-C (or stops after the demo with --once)."""
 
 from __future__ import annotations
@@ -84,11 +85,12 @@ async def run_processes(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
-    worker = start_worker(settings)
-    api = start_api(settings)
-    console.print(
-        f"[bold]relay[/] and audit log: running   [bold]worker[/]: running (pid {worker.pid})"
-    )
+    kinds = ["worker", "scorer"] if settings.ai_agents else ["worker"]
+    processes = {kind: start_worker(settings, kind) for kind in kinds}
+    api = processes["api"] = start_api(settings)
+    children = list(processes.values())
+    running = "   ".join(f"[bold]{kind}[/]: pid {p.pid}" for kind, p in processes.items())
+    console.print(f"[bold]relay[/] and audit log: running   {running}")
     console.print(f"[bold]audit log key[/]: {checkpoint_signer(settings).verifier_key}")
     try:
         await wait_for_api(settings, api)
@@ -109,9 +111,9 @@ async def run_processes(
     finally:
         stop.set()
         await relay
-        for process in (api, worker):
+        for process in children:
             process.send_signal(signal.SIGTERM)
-        for process in (api, worker):
+        for process in children:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
             if process.poll() is None:
@@ -149,9 +151,10 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+def start_worker(settings: Settings, kind: str) -> subprocess.Popen[bytes]:
+    """`verachain worker` or `verachain scorer`, without a metrics port (one machine)."""
     env = {**os.environ, **settings.to_env(), "VERACHAIN_WORKER_METRICS_PORT": "0"}
-    return subprocess.Popen([sys.executable, "-m", "infra.cli", "worker"], env=env)
+    return subprocess.Popen([sys.executable, "-m", "infra.cli", kind], env=env)  # noqa: S603 - worker|scorer
 
 
 async def wait_for_read_model(

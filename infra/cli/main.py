@@ -24,6 +24,7 @@ from infra.cli.models_command import models
 from infra.cli.projections_command import projections
 from infra.cli.relay_command import relay
 from infra.cli.rescore_command import rescore_command
+from infra.cli.scorer_command import scorer
 from infra.cli.token_command import token
 from infra.cli.topics_command import topics
 from infra.cli.worker_command import worker
@@ -65,6 +66,7 @@ cli.add_command(relay)
 cli.add_command(projections)
 models.add_command(rescore_command)
 cli.add_command(models)
+cli.add_command(scorer)
 cli.add_command(worker)
 
 

@@ -1,4 +1,9 @@
-"""The job kinds this deployment runs and their handlers (the composition root of jobs).
+"""The job kinds this deployment runs, which process kind runs them, and their handlers
+(the composition root of jobs).
+
+Two registries because two process kinds run jobs: `verachain worker` (light, I/O-bound
+kinds beside the projection) and `verachain scorer` (the models: CPU-bound, hundreds of
+milliseconds per job, in a consumer group of its own so they never pace the projection).
 
 Idempotency per kind (delivery is at-least-once):
 - notification: the outbox row's unique job id; a job whose row says 'sent' sends nothing.
@@ -15,8 +20,15 @@ from streams.jobs.registry import JobRegistry
 from streams.notifications.notification_kind import outbox_opener
 
 
-def production_registry(settings: Settings) -> JobRegistry:
+def worker_registry(settings: Settings) -> JobRegistry:
+    """The kinds `verachain worker` runs."""
     registry = JobRegistry()
     registry.register(NOTIFICATION, outbox_opener(settings))
+    return registry
+
+
+def scoring_registry(settings: Settings) -> JobRegistry:
+    """The kinds `verachain scorer` runs."""
+    registry = JobRegistry()
     registry.register(AI_ANALYSIS, analysis_opener(settings))
     return registry

@@ -77,10 +77,10 @@ def api_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatab
 def api_settings(
     database: TestDatabase, redis_url: str, kafka: KafkaTarget, data: Path
 ) -> Settings:
-    # The API tests record AI assessments through the mutation: the worker's own assessor
-    # would race them (tests/integration/scoring tests the agents).
+    # No scorer runs here: the API tests record AI assessments through the mutation
+    # (tests/integration/scoring runs `verachain scorer`).
     return database.settings(
-        relay_metrics_port=0, redis_url=redis_url, jwt_secret=SECRET, data_dir=data, ai_agents=False
+        relay_metrics_port=0, redis_url=redis_url, jwt_secret=SECRET, data_dir=data
     ).with_kafka(kafka.bootstrap, embedded=kafka.embedded)
 
 

@@ -1,4 +1,5 @@
-"""A relay and a `verachain worker` for the scoring agents' tests (fast job retries)."""
+"""A relay, a `verachain worker` and a `verachain scorer` for the scoring agents' tests
+(fast job retries)."""
 
 from __future__ import annotations
 
@@ -30,21 +31,15 @@ async def running_worker(
     spawn: Spawn,  # noqa: F811
     tmp_path: Path,
 ) -> AsyncIterator[dict[str, str]]:
-    """The relay (in this process) and a worker process; yields the worker's environment."""
+    """The relay (in this process), a worker and a scorer process; yields their environment."""
     stop = asyncio.Event()
     relay_settings = stream_settings(test_database, kafka.bootstrap, embedded=kafka.embedded)
     relay = asyncio.create_task(run_relay(relay_settings, stop, CollectorRegistry()))
     try:
         await wait_for_relay_topics(kafka.bootstrap)  # the relay makes the job topics too
-        env = job_env(
-            test_database,
-            kafka,
-            group,
-            tmp_path,
-            VERACHAIN_REDIS_URL=redis_url,
-            VERACHAIN_AI_AGENTS="on",  # off by default (infra/settings.py says why)
-        )
+        env = job_env(test_database, kafka, group, tmp_path, VERACHAIN_REDIS_URL=redis_url)
         spawn(["infra.cli", "worker"], env)
+        spawn(["infra.cli", "scorer"], env)
         Settings.from_env(env)  # fail here, not in the worker, on a bad environment
         yield env
     finally:
