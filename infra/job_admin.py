@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from infra.bootstrap import NotConfigured
 from infra.settings import Settings
+from streams.consumer_groups import job_group
 from streams.jobs.job import decode_job
 from streams.jobs.job_queue import JobQueue
 from streams.jobs.job_topics import dead_topic, job_topic, retry_topic
@@ -18,7 +19,6 @@ from streams.jobs.job_topics import dead_topic, job_topic, retry_topic
 # Where `jobs retry-dead` records how far it re-queued each kind's dead letters: those
 # before its committed offset have been sent back, those after are waiting.
 REQUEUE_GROUP = "verachain-jobs-requeue"
-DEFAULT_WORKER_GROUP = "verachain-projections"  # streams/worker_app.py APP_ID
 
 
 class JobTopicsMissing(LookupError):
@@ -32,11 +32,6 @@ class KindStatus:
     retries_waiting: int  # retries not yet taken (each may be sleeping until due)
     dead_waiting: int  # dead letters not re-queued yet
     dead_total: int  # every dead letter the topic holds
-
-
-def job_group(settings: Settings) -> str:
-    """The consumer group that runs jobs: the worker's (jobs run in `verachain worker`)."""
-    return settings.worker_group or DEFAULT_WORKER_GROUP
 
 
 @contextlib.asynccontextmanager
@@ -79,17 +74,16 @@ async def _unconsumed(consumer: AIOKafkaConsumer, topic: str) -> tuple[int, int]
 
 
 async def job_status(settings: Settings, kinds: list[str]) -> list[KindStatus]:
-    async with (
-        _consumer(settings, job_group(settings)) as workers,
-        _consumer(settings, REQUEUE_GROUP) as requeue,
-    ):
-        rows = []
+    rows = []
+    async with _consumer(settings, REQUEUE_GROUP) as requeue:
         for kind in kinds:
-            depth, _ = await _unconsumed(workers, job_topic(kind))
-            retries, _ = await _unconsumed(workers, retry_topic(kind))
+            # Each kind's depth as its own consumers see it (worker or scorer group).
+            async with _consumer(settings, job_group(settings, kind)) as runners:
+                depth, _ = await _unconsumed(runners, job_topic(kind))
+                retries, _ = await _unconsumed(runners, retry_topic(kind))
             dead_waiting, dead_total = await _unconsumed(requeue, dead_topic(kind))
             rows.append(KindStatus(kind, depth, retries, dead_waiting, dead_total))
-        return rows
+    return rows
 
 
 async def requeue_dead(settings: Settings, kind: str) -> int:

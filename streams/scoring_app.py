@@ -20,18 +20,11 @@ from infra.bootstrap import NotConfigured
 from infra.settings import Settings
 from streams.ai_analysis.analysis_kind import install_analysis_requester
 from streams.bid_scoring.bid_agent import install_bid_flagger
+from streams.consumer_groups import scoring_group
 from streams.faust_fetch_wait import limit_fetch_wait
 from streams.jobs.agents import install_job_agents
 from streams.jobs.kinds import scoring_registry
 from streams.worker_app import FETCH_MAX_WAIT_MS, faust_options
-
-APP_ID = "verachain-scoring"
-
-
-def scoring_group(settings: Settings) -> str:
-    """The scorers' consumer group: beside the configured worker group, if any (tests give
-    each worker a group of its own; the scorer next to it follows)."""
-    return f"{settings.worker_group}-scoring" if settings.worker_group else APP_ID
 
 
 def create_scoring_app(settings: Settings) -> faust.App:

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.settings import Settings
 from streams.auction_closer import run_closer
+from streams.consumer_groups import worker_group
 from streams.dead_letters import DeadLetters
 from streams.faust_fetch_wait import limit_fetch_wait
 from streams.history_reader import aggregate_history
@@ -34,7 +35,6 @@ from streams.topics import PROJECTION_DEAD_LETTERS, event_topics
 
 log = logging.getLogger(__name__)
 
-APP_ID = "verachain-projections"
 BATCH = 500
 FETCH_MAX_WAIT_MS = 15
 BATCH_WINDOW_S = 0.01
@@ -46,7 +46,7 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
     if not settings.database_url or not settings.redis_url:
         raise NotConfigured("VERACHAIN_DATABASE_URL and VERACHAIN_REDIS_URL must be set")
     limit_fetch_wait(FETCH_MAX_WAIT_MS)
-    app = faust.App(settings.worker_group or APP_ID, **faust_options(settings))
+    app = faust.App(worker_group(settings), **faust_options(settings))
     events = app.topic(*event_topics(), value_type=bytes, key_type=bytes)
     dead_letter_topic = app.topic(PROJECTION_DEAD_LETTERS, value_type=bytes, key_type=bytes)
     metrics = ProjectionMetrics(registry)

@@ -8,8 +8,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from infra.job_admin import JobTopicsMissing, job_group, job_status, requeue_dead
+from infra.job_admin import JobTopicsMissing, job_status, requeue_dead
 from infra.settings import Settings
+from streams.consumer_groups import job_group
 from streams.jobs.job_topics import JOB_KINDS
 
 
@@ -38,12 +39,13 @@ def jobs_status(kinds: tuple[str, ...]) -> None:
         rows = asyncio.run(job_status(settings, list(kinds or JOB_KINDS)))
     except JobTopicsMissing as e:
         raise JobsInputError(str(e)) from e
-    table = Table(title=f"VeraChain jobs (consumer group {job_group(settings)})")
-    for column in ("kind", "depth", "retries waiting", "dead", "dead (all time)"):
-        table.add_column(column, justify="left" if column == "kind" else "right")
+    table = Table(title="VeraChain jobs")
+    for column in ("kind", "run by", "depth", "retries waiting", "dead", "dead (all time)"):
+        table.add_column(column, justify="left" if column in ("kind", "run by") else "right")
     for row in rows:
         table.add_row(
             row.kind,
+            job_group(settings, row.kind),
             str(row.depth),
             str(row.retries_waiting),
             str(row.dead_waiting),

@@ -102,8 +102,9 @@ async def test_failing_jobs_retry_then_succeed_or_go_dead_and_come_back(
     shown = await asyncio.to_thread(cli, env, "status", "--kind", BROKEN, "--kind", FLAKY)
     assert shown.returncode == 0, shown.stderr
     broken_line = next(line for line in shown.stdout.splitlines() if BROKEN in line)
-    cells = [cell.strip() for cell in broken_line.split("│")[2:6]]
-    assert cells == ["0", "0", "1", "1"], broken_line  # depth, retries, dead, dead all time
+    cells = [cell.strip() for cell in broken_line.split("│")[2:7]]
+    # run by, depth, retries, dead, dead all time
+    assert cells == [env["VERACHAIN_WORKER_GROUP"], "0", "0", "1", "1"], broken_line
 
     # Fix the handler, re-queue: it completes; the dead letter is no longer waiting.
     with psycopg.connect(url, autocommit=True) as conn:
