@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import time
 from pathlib import Path
 
 DEFAULT_API_PORT = 5001
@@ -45,6 +47,10 @@ class Settings:
     # Whether `verachain dev` starts `verachain scorer` (AI assessment, bid flagging); off
     # where assessments are recorded by hand.
     ai_agents: bool = True
+    # Korean label OCR in AI assessments (tesseract + tesseract-ocr-kor): "auto" reads
+    # Korean when installed (the recorded models say whether it ran), "on" refuses to start
+    # a scorer without it, "off" never reads it.
+    ocr_korean: str = "auto"
     # Evidence images (POST /evidence): the file's bytes, and width x height.
     evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES
     evidence_max_pixels: int = DEFAULT_EVIDENCE_MAX_PIXELS
@@ -57,6 +63,10 @@ class Settings:
     smtp_port: int = 25
     smtp_from: str = "verachain@localhost"
     smtp_timeout_s: float = 10.0
+    # Schedules (streams/schedules/): daily times of day, UTC; scheduled backups kept.
+    backup_at: time = time(2, 0)
+    backup_keep: int = 7
+    report_at: time = time(0, 15)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +97,7 @@ class Settings:
             audit_origin=env.get("VERACHAIN_AUDIT_ORIGIN") or "verachain/audit/v1",
             audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),
             ai_agents=_choice(env, "VERACHAIN_AI_AGENTS", ("on", "off")) == "on",
+            ocr_korean=_choice(env, "VERACHAIN_OCR_KOREAN", ("auto", "on", "off")),
             evidence_max_bytes=_positive_int(
                 env, "VERACHAIN_EVIDENCE_MAX_BYTES", DEFAULT_EVIDENCE_MAX_BYTES
             ),
@@ -100,6 +111,9 @@ class Settings:
             smtp_port=_positive_int(env, "VERACHAIN_SMTP_PORT", 25),
             smtp_from=env.get("VERACHAIN_SMTP_FROM") or "verachain@localhost",
             smtp_timeout_s=_float(env, "VERACHAIN_SMTP_TIMEOUT_S", 10.0),
+            backup_at=_time_of_day(env, "VERACHAIN_BACKUP_AT", time(2, 0)),
+            backup_keep=_positive_int(env, "VERACHAIN_BACKUP_KEEP", 7),
+            report_at=_time_of_day(env, "VERACHAIN_REPORT_AT", time(0, 15)),
         )
 
     @property
@@ -120,6 +134,7 @@ class Settings:
             "VERACHAIN_KAFKA_IDEMPOTENCE": self.kafka_idempotence,
             "VERACHAIN_AUDIT_ORIGIN": self.audit_origin,
             "VERACHAIN_AI_AGENTS": "on" if self.ai_agents else "off",
+            "VERACHAIN_OCR_KOREAN": self.ocr_korean,
             "VERACHAIN_EVIDENCE_MAX_BYTES": str(self.evidence_max_bytes),
             "VERACHAIN_EVIDENCE_MAX_PIXELS": str(self.evidence_max_pixels),
             "VERACHAIN_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
@@ -127,6 +142,9 @@ class Settings:
             "VERACHAIN_JOB_BACKOFF_CAP_S": str(self.job_backoff_cap_s),
             "VERACHAIN_SMTP_PORT": str(self.smtp_port),
             "VERACHAIN_SMTP_FROM": self.smtp_from,
+            "VERACHAIN_BACKUP_AT": self.backup_at.strftime("%H:%M"),
+            "VERACHAIN_BACKUP_KEEP": str(self.backup_keep),
+            "VERACHAIN_REPORT_AT": self.report_at.strftime("%H:%M"),
         }
         optional = {
             "VERACHAIN_DATABASE_URL": self.database_url,
@@ -178,3 +196,14 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as e:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from e
+
+
+def _time_of_day(env: Mapping[str, str], name: str, default: time) -> time:
+    """HH:MM on the 24-hour clock, read as UTC (schedules never follow a local clock)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", raw)
+    if match is None:
+        raise SettingsError(f"{name} must be HH:MM (24-hour, UTC), got {raw!r}")
+    return time(int(match[1]), int(match[2]))

@@ -4,10 +4,12 @@ subprocess. When the binary or its Korean data is missing, OcrUnavailable says s
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 import subprocess
 from collections import defaultdict
+from pathlib import Path
 
 from infra.ocr.errors import OcrError, OcrUnavailable
 from infra.ocr.result import OcrLine, OcrResult
@@ -49,6 +51,14 @@ def read_png(png: bytes, tesseract_cmd: str, languages: tuple[str, ...]) -> OcrR
     )
 
 
+def engine_identity(tesseract_cmd: str = "tesseract") -> tuple[str, str]:
+    """(tesseract's version, one SHA-256 over the traineddata files a Korean read uses), so
+    an assessment can record exactly what read its labels; OcrUnavailable when Korean
+    cannot be read here."""
+    binary = _require_korean(tesseract_cmd)
+    return _version(binary), _traineddata_sha256(binary)
+
+
 def _require_korean(tesseract_cmd: str) -> str:
     binary = shutil.which(tesseract_cmd)
     if binary is None:
@@ -63,6 +73,25 @@ def _installed_languages(binary: str) -> frozenset[str]:
     listed = _run_quietly([binary, "--list-langs"])
     # The first line is a header ("List of available languages in ...").
     return frozenset(line.strip() for line in listed.splitlines()[1:])
+
+
+@functools.cache
+def _traineddata_sha256(binary: str) -> str:
+    # The header names the data directory: 'List of available languages in "/usr/...tessdata/" (3):'
+    header = _run_quietly([binary, "--list-langs"]).splitlines()[:1]
+    quoted = header[0].split('"') if header else []
+    if len(quoted) < 3:
+        raise OcrUnavailable("ko", f"tesseract did not name its data directory: {header!r}")
+    directory = Path(quoted[1])
+    digest = hashlib.sha256()
+    for language in _LANGUAGES.split("+"):  # name and bytes, in the order tesseract loads them
+        path = directory / f"{language}.traineddata"
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise OcrUnavailable("ko", f"cannot read {path}: {e}") from e
+        digest.update(language.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
 
 
 @functools.cache

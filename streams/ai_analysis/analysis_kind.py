@@ -19,6 +19,7 @@ from infra.models.scoring import ImageScorer
 from infra.settings import Settings
 from streams.ai_analysis.analysis_requests import analysis_job_for
 from streams.ai_analysis.assessor import AIAssessor
+from streams.ai_analysis.evidence_assessment import korean_ocr_enabled
 from streams.jobs.job_queue import JobQueue
 from streams.jobs.job_topics import AI_ANALYSIS, job_topic
 from streams.jobs.registry import HandlerOpener, JobHandler
@@ -37,6 +38,7 @@ def analysis_opener(settings: Settings) -> HandlerOpener:
         if not settings.database_url:
             raise NotConfigured("VERACHAIN_DATABASE_URL is not set")
         scorer = await asyncio.to_thread(ImageScorer.load)  # hash and signature checked
+        korean = await asyncio.to_thread(korean_ocr_enabled, settings.ocr_korean)
         # Few connections: one assessment at a time per agent, and a worker runs many agents.
         store = build_event_store(replace(settings, db_pool_size=2))
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
@@ -46,7 +48,7 @@ def analysis_opener(settings: Settings) -> HandlerOpener:
         try:
             await ensure_evidence_schema(pool)  # a worker may start before any API
             async with build_bus(settings, store) as bus:
-                yield AIAssessor(store, EvidenceStore(pool), bus, scorer)
+                yield AIAssessor(store, EvidenceStore(pool), bus, scorer, korean=korean)
         finally:
             await pool.close()
             store.close()

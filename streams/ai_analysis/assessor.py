@@ -40,11 +40,14 @@ class AIAssessor:
         evidence: EvidenceStore,
         bus: CommandBus,
         scorer: ImageScorer,
+        *,
+        korean: bool = False,
     ) -> None:
         self.store = store
         self.evidence = evidence
         self.bus = bus
         self.scorer = scorer
+        self.korean = korean  # labels also read for Korean (evidence_assessment.py)
         # The run and retry agents of the kind share one OCR engine and model sessions:
         # one assessment at a time per process (scale with processes, as for every model).
         self._lock = asyncio.Lock()
@@ -63,7 +66,7 @@ class AIAssessor:
         images = await self._images(verification_id, verification.image_hashes)
         async with self._lock:
             assessment = await asyncio.to_thread(
-                assess_evidence, images, product.serial_number, self.scorer
+                assess_evidence, images, product.serial_number, self.scorer, korean=self.korean
             )
         try:
             await self.bus.dispatch(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,12 +15,17 @@ from pathlib import Path
 
 from domain.verification import MAX_OCR_TEXT, ModelRef
 from infra.models.scoring import ImageScorer
-from infra.ocr import ppocr_engine, read_label, serial_match
+from infra.ocr import OcrUnavailable, ppocr_engine, read_label, serial_match, tesseract_engine
+
+log = logging.getLogger(__name__)
 
 # PP-OCR's Chinese recognition model reads Latin script too: one pass reads both, so every
-# label is read for English and Chinese (Korean, on tesseract, is not attempted here).
+# label is read for English and Chinese. Korean (tesseract, eng+kor) is a second pass, run
+# when the scorer has it (VERACHAIN_OCR_KOREAN); the recorded models say whether it ran.
 OCR_LANGUAGES = ("en", "zh")
+KOREAN = ("ko",)
 OCR_MODEL_NAME = "label_ocr"
+KOREAN_OCR_MODEL_NAME = "label_ocr_kor"
 SCORE_PLACES = Decimal("0.000001")
 
 
@@ -31,14 +37,21 @@ class EvidenceAssessment:
     quality_grade: int  # 1 (mint) .. 5 (worn): the worst image's grade
     ocr_text: str
     serial_match: bool | None  # None: the registered serial has no letters or digits
-    models: tuple[ModelRef, ...]  # authenticity first, then quality, then the OCR engine
+    # authenticity first, then quality, then the OCR engine(s): PP-OCR, and tesseract when
+    # the labels were also read for Korean
+    models: tuple[ModelRef, ...]
     input_hashes: tuple[str, ...]
 
 
 def assess_evidence(
-    images: Sequence[tuple[str, bytes]], registered_serial: str, scorer: ImageScorer
+    images: Sequence[tuple[str, bytes]],
+    registered_serial: str,
+    scorer: ImageScorer,
+    *,
+    korean: bool = False,
 ) -> EvidenceAssessment:
-    """Score `images` ((sha256, bytes), in the verification's order) against the serial.
+    """Score `images` ((sha256, bytes), in the verification's order) against the serial;
+    with `korean`, every label is also read by tesseract (OcrUnavailable if it cannot).
 
     Aggregation: authenticity is the mean over the images (photos of one item from several
     sides; a single blurred shot should lower the score, not decide it, and the inspector
@@ -47,7 +60,8 @@ def assess_evidence(
     if not images:
         raise ValueError("an assessment needs at least one image")
     assessments = [scorer.assess(data) for _, data in images]
-    texts = [read_label(data, OCR_LANGUAGES).text for _, data in images]
+    languages = (OCR_LANGUAGES, KOREAN) if korean else (OCR_LANGUAGES,)
+    texts = [read_label(data, wanted).text for _, data in images for wanted in languages]
     text = "\n".join(t for t in texts if t)
     try:
         match: bool | None = serial_match(text, registered_serial).found
@@ -65,6 +79,7 @@ def assess_evidence(
             _ref(authenticity.name, authenticity.version, authenticity.sha256),
             _ref(quality.name, quality.version, quality.sha256),
             ocr_model_ref(),
+            *((korean_ocr_model_ref(),) if korean else ()),
         ),
         input_hashes=tuple(digest for digest, _ in images),
     )
@@ -74,6 +89,33 @@ def ocr_model_ref() -> ModelRef:
     """The OCR engine as a model: its package version and the models it runs, pinned by one
     SHA-256 over its ONNX files (name and bytes, in name order)."""
     return _ref(OCR_MODEL_NAME, ppocr_engine.version(), _ocr_models_sha256())
+
+
+def korean_ocr_enabled(mode: str) -> bool:
+    """Whether a scorer reads labels for Korean (VERACHAIN_OCR_KOREAN): "off" never; "auto"
+    when tesseract with Korean data is installed, saying loudly when it is not; "on" raises
+    OcrUnavailable when it is not (the scorer then does not start)."""
+    if mode == "off":
+        return False
+    try:
+        korean_ocr_model_ref()
+    except OcrUnavailable as e:
+        if mode == "on":
+            raise
+        log.warning(
+            "Korean label OCR is unavailable (%s): assessments read English and Chinese "
+            "only, and their recorded models show it (no %s)",
+            e.reason,
+            KOREAN_OCR_MODEL_NAME,
+        )
+        return False
+    return True
+
+
+def korean_ocr_model_ref() -> ModelRef:
+    """Tesseract as a model: its version and the traineddata it reads (OcrUnavailable when
+    it is not installed with Korean data)."""
+    return _ref(KOREAN_OCR_MODEL_NAME, *tesseract_engine.engine_identity())
 
 
 @functools.cache  # ~15 MB to hash: once per process

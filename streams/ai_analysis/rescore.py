@@ -19,9 +19,12 @@ from domain.envelope import upcast_envelope
 from infra.evidence_store import EvidenceStore
 from infra.models.registry import MODELS_DIR, load_model
 from infra.models.scoring import ImageScorer
+from infra.ocr import OcrUnavailable
 from streams.ai_analysis.evidence_assessment import (
+    KOREAN_OCR_MODEL_NAME,
     OCR_MODEL_NAME,
     assess_evidence,
+    korean_ocr_model_ref,
     ocr_model_ref,
 )
 from streams.history_reader import read_aggregate_history
@@ -76,7 +79,9 @@ async def rescore(
         images.append((str(digest), stored[1]))
     if not images:
         raise RescoreRefused("the assessment lists no input hashes: nothing to rescore")
-    again = await asyncio.to_thread(assess_evidence, images, serial, scorer)
+    # Read for Korean exactly when the recorded assessment was (checked in _recorded_scorer).
+    korean = any(m["name"] == KOREAN_OCR_MODEL_NAME for m in recorded["models"])
+    again = await asyncio.to_thread(assess_evidence, images, serial, scorer, korean=korean)
     return Rescore(
         verification_id,
         recorded={
@@ -102,6 +107,14 @@ def _recorded_scorer(models: list[dict[str, Any]], models_dir: Path) -> ImageSco
         if name not in by_name:
             raise RescoreRefused(f"the assessment did not record the model {name!r}")
     _same(OCR_MODEL_NAME, by_name[OCR_MODEL_NAME], dict(ocr_model_ref()))
+    if KOREAN_OCR_MODEL_NAME in by_name:
+        try:
+            installed = dict(korean_ocr_model_ref())
+        except OcrUnavailable as e:
+            raise RescoreRefused(
+                f"the assessment read its labels for Korean, which cannot be read here: {e}"
+            ) from e
+        _same(KOREAN_OCR_MODEL_NAME, by_name[KOREAN_OCR_MODEL_NAME], installed)
     loaded = []
     for name in IMAGE_MODELS:
         model = load_model(name, models_dir)

@@ -24,7 +24,11 @@ from commands.store import EventStore
 from domain.envelope import upcast_envelope
 from infra.evidence_store import EvidenceStore, ensure_evidence_schema
 from infra.settings import Settings
-from streams.ai_analysis.evidence_assessment import OCR_MODEL_NAME
+from streams.ai_analysis.evidence_assessment import (
+    KOREAN_OCR_MODEL_NAME,
+    OCR_MODEL_NAME,
+    korean_ocr_enabled,
+)
 from streams.history_reader import read_aggregate_history
 from streams.jobs.job import decode_job
 from streams.jobs.job_topics import AI_ANALYSIS, dead_topic
@@ -101,7 +105,10 @@ async def test_a_requested_verification_is_assessed_and_rescored(
     assert data["serial_match"] is True
     assert data["input_hashes"] == hashes
     names = [m["name"] for m in data["models"]]
-    assert names == ["authenticity", "quality_grade", OCR_MODEL_NAME]
+    # VERACHAIN_OCR_KOREAN=auto: read for Korean too where tesseract-ocr-kor is installed
+    # (`make test` installs it), which the recorded models say.
+    korean = [KOREAN_OCR_MODEL_NAME] if korean_ocr_enabled("auto") else []
+    assert names == ["authenticity", "quality_grade", OCR_MODEL_NAME, *korean]
     assert all(len(m["sha256"]) == 64 and m["version"] for m in data["models"])
     assert data["model_name"] == "authenticity"
 
