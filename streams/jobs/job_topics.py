@@ -5,9 +5,10 @@ from __future__ import annotations
 PREFIX = "verachain.jobs."
 NOTIFICATION = "notification"
 AI_ANALYSIS = "ai-analysis"
+BACKUP = "backup"
 # The kinds `verachain topics create` makes topics for and `jobs status` shows. A new kind
 # adds its name here and its handler in streams/jobs/kinds.py.
-JOB_KINDS: tuple[str, ...] = (NOTIFICATION, AI_ANALYSIS)
+JOB_KINDS: tuple[str, ...] = (NOTIFICATION, AI_ANALYSIS, BACKUP)
 
 
 def job_topic(kind: str) -> str:

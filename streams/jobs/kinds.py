@@ -9,13 +9,15 @@ Idempotency per kind (delivery is at-least-once):
 - notification: the outbox row's unique job id; a job whose row says 'sent' sends nothing.
 - ai-analysis: the Verification aggregate takes one assessment; a job that finds it
   recorded (or loses the race to one) is done.
+- backup: the slot names the backup's directory; a complete one is never written again.
 """
 
 from __future__ import annotations
 
 from infra.settings import Settings
 from streams.ai_analysis.analysis_kind import analysis_opener
-from streams.jobs.job_topics import AI_ANALYSIS, NOTIFICATION
+from streams.backups.backup_kind import ScheduledBackup
+from streams.jobs.job_topics import AI_ANALYSIS, BACKUP, NOTIFICATION
 from streams.jobs.registry import JobRegistry
 from streams.notifications.notification_kind import outbox_opener
 
@@ -24,6 +26,7 @@ def worker_registry(settings: Settings) -> JobRegistry:
     """The kinds `verachain worker` runs."""
     registry = JobRegistry()
     registry.register(NOTIFICATION, outbox_opener(settings))
+    registry.register_function(BACKUP, ScheduledBackup(settings))
     return registry
 
 
