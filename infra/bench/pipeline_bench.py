@@ -1,8 +1,9 @@
 """`verachain bench pipeline`: the whole write → Kafka → projection → Redis path.
 
-1. Latency: bids at a fixed rate through the command bus, with the relay and one worker
-   running; for each bid, the time from the command's acknowledgement to its live-update
-   message on Redis pub/sub (matched by global position).
+1. Latency: bids at a fixed rate through the command bus, with the relay, one worker and
+   one scorer running (as `verachain dev` runs them; --no-scorer leaves it out); for each
+   bid, the time from the command's acknowledgement to its live-update message on Redis
+   pub/sub (matched by global position).
 2. Throughput: a fresh worker (a new consumer group) projects the whole backlog; its rate
    is compared, in the same run, with a raw aiokafka consumer reading the same topics and
    with a Faust agent that only counts them (Faust's own ceiling, bench/faust_ceiling.py)."""
@@ -38,9 +39,10 @@ TARGET_P99_MS = 100.0
 TARGET_WORKER_EVENTS_PER_S = 5000.0
 
 
-def start_worker(settings: Settings, group: str) -> subprocess.Popen[bytes]:
-    """A `verachain worker` process; its log goes to <data dir>/bench-<group>.log."""
-    log_path = worker_log_path(settings, group)
+def start_worker(settings: Settings, group: str, kind: str = "worker") -> subprocess.Popen[bytes]:
+    """A `verachain worker` (or `scorer`, in the group beside `group`) process; its log goes
+    to <data dir>/bench-<group>[-scorer].log."""
+    log_path = worker_log_path(settings, group if kind == "worker" else f"{group}-{kind}")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -50,8 +52,8 @@ def start_worker(settings: Settings, group: str) -> subprocess.Popen[bytes]:
     }
     # A file, not a pipe: nobody reads the child's output while it runs.
     with log_path.open("wb") as log_file:
-        return subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "worker"],
+        return subprocess.Popen(  # noqa: S603 - worker or scorer, our own module
+            [sys.executable, "-m", "infra.cli", kind],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -195,7 +197,7 @@ async def faust_ceiling_rate(settings: Settings, expected: int) -> float:
 
 
 async def run_pipeline_bench(
-    settings: Settings, rate: float, seconds: float, progress: Progress
+    settings: Settings, rate: float, seconds: float, progress: Progress, *, scorer: bool = True
 ) -> dict[str, Any]:
     assert settings.database_url is not None
     assert settings.kafka_bootstrap is not None
@@ -203,6 +205,9 @@ async def run_pipeline_bench(
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
     group = f"bench-{uuid.uuid4().hex[:8]}"
     worker = start_worker(settings, group)
+    # The scorer reads the same topics in its own group: the bids are scored (and maybe
+    # flagged) while the projection is timed, as in a real deployment.
+    scoring = start_worker(settings, group, "scorer") if scorer else None
     try:
         caught_up = partial(wait_for_lag_zero, settings.database_url, 120)
         latency = await measure_latency(settings, rate, seconds, progress, caught_up)
@@ -211,6 +216,8 @@ async def run_pipeline_bench(
         raise TimeoutError(msg) from e
     finally:
         stop_process(worker)
+        if scoring is not None:
+            stop_process(scoring)
     # Events, not the head position: ids are not dense (a transaction that lost an optimistic
     # concurrency race burned its ids, and the worker's own agents write beside the bench).
     with psycopg.connect(settings.database_url) as conn:
@@ -243,6 +250,7 @@ async def run_pipeline_bench(
         "benchmark": "pipeline",
         "rate_commands_per_s": rate,
         "seconds": seconds,
+        "scorer_running": scorer,
         "acknowledged_bids": len(latency.acked),
         "live_updates_missing": lost,
         "latency_p50_ms": round(end_to_end.percentile_ms(0.50), 2),

@@ -13,7 +13,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from infra.bench.api_bench import ApiBenchConfig, run_api_bench
 from infra.bench.audit_bench import PROOFS, run_audit_bench
@@ -128,33 +127,17 @@ def bench_audit(as_json: bool, events: int, bid_rate: float, bid_seconds: float)
     sys.exit(0 if summary["all_met"] else 1)
 
 
-@bench.command("models")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--calls", default=5000, show_default=True, type=click.IntRange(100, 1_000_000))
-def bench_models(as_json: bool, calls: int) -> None:
-    """Per-call latency of each ONNX model on one thread, and of the whole image pipeline."""
-    from infra.bench.models_bench import run_models_bench
-
-    summary = run_models_bench(tabular_calls=calls)
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-    else:
-        table = Table(title="bench models (one intra-op thread)")
-        for column in ("model", "p50 ms", "p99 ms", "target p99 ms", "met"):
-            table.add_column(column)
-        for name, f in summary["models"].items():
-            table.add_row(
-                name, str(f["p50_ms"]), str(f["p99_ms"]), str(f["target_p99_ms"]), str(f["met"])
-            )
-        Console().print(table)
-    sys.exit(0 if summary["all_met"] else 1)
-
-
 @bench.command("pipeline")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--rate", default=1000.0, show_default=True, type=click.FloatRange(1, 20_000))
 @click.option("--seconds", default=30.0, show_default=True, type=click.FloatRange(1, 3600))
-def bench_pipeline(as_json: bool, rate: float, seconds: float) -> None:
+@click.option(
+    "--scorer/--no-scorer",
+    default=True,
+    show_default=True,
+    help="Run `verachain scorer` beside the worker during the latency phase, as dev does.",
+)
+def bench_pipeline(as_json: bool, rate: float, seconds: float, scorer: bool) -> None:
     """Ack → live-update latency at a fixed command rate, and one worker's throughput."""
     with (
         bench_database(Settings.from_env()) as (database, origin),
@@ -166,7 +149,11 @@ def bench_pipeline(as_json: bool, rate: float, seconds: float) -> None:
             task = progress.add_task("bids at a fixed rate", total=1.0)
             summary = asyncio.run(
                 run_pipeline_bench(
-                    settings, rate, seconds, lambda _p, done: progress.update(task, completed=done)
+                    settings,
+                    rate,
+                    seconds,
+                    lambda _p, done: progress.update(task, completed=done),
+                    scorer=scorer,
                 )
             )
     summary["postgres"] = origin
@@ -271,58 +258,6 @@ _API_PHASES = {
     "fanout": "WebSocket subscribers",
     "fanout_ceiling": "subscribers, minimal server (ceiling)",
 }
-
-
-@bench.command("ocr")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--labels", default=200, show_default=True, type=click.IntRange(10, 10_000))
-def bench_ocr(as_json: bool, labels: int) -> None:
-    """Reading one rendered label (English and Chinese: PP-OCR; Korean: tesseract) on one
-    thread, and the share of serials found."""
-    # Imported here: the OCR engines stay out of every other command's start-up.
-    from infra.bench.ocr_bench import run_ocr_bench
-
-    summary = run_ocr_bench(labels=labels)
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-    else:
-        table = Table(title=f"bench ocr (one thread; target p99 {summary['target_p99_ms']} ms)")
-        for column in ("engine", "labels", "p50 ms", "p99 ms", "serials found", "met"):
-            table.add_column(column)
-        for name, f in summary["engines"].items():
-            found = ", ".join(f"{k} {v}" for k, v in f.get("serials_found", {}).items())
-            table.add_row(
-                name,
-                str(f.get("labels", "-")),
-                str(f.get("p50_ms", "-")),
-                str(f.get("p99_ms", "-")),
-                found or f"unavailable: {f.get('unavailable')}",
-                str(f.get("met", "-")),
-            )
-        Console().print(table)
-    sys.exit(0 if summary["all_met"] else 1)
-
-
-@bench.command("jobs")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--jobs", "count", default=20_000, show_default=True, type=click.IntRange(100, 10**7))
-def bench_jobs(as_json: bool, count: int) -> None:
-    """No-op jobs through the job topics and Faust agents: jobs/s and latency (target 500/s).
-
-    Uses the broker of VERACHAIN_KAFKA_BOOTSTRAP when set, else an embedded Tansu."""
-    from infra.bench.jobs_bench import run_jobs_bench
-
-    with bench_broker(Settings.from_env()) as (settings, broker):
-        summary = asyncio.run(run_jobs_bench(settings, count))
-    summary["broker"] = broker
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-    else:
-        Console().print(
-            f"{summary['jobs_per_s']} jobs/s (target {summary['target_jobs_per_s']}), latency "
-            f"p50 {summary['latency_p50_ms']} ms, p99 {summary['latency_p99_ms']} ms"
-        )
-    sys.exit(0 if summary["met"] else 1)
 
 
 def _progress(console: Console) -> Progress:

@@ -14,6 +14,7 @@ from infra.bootstrap import NotConfigured
 from infra.cli.api_command import api
 from infra.cli.audit_command import audit
 from infra.cli.backup_command import backup, restore
+from infra.cli.bench_ai_commands import bench_jobs, bench_models, bench_ocr
 from infra.cli.bench_command import bench
 from infra.cli.cert_command import cert
 from infra.cli.db_command import db
@@ -59,6 +60,8 @@ cli.add_command(db)
 cli.add_command(token)
 cli.add_command(demo)
 cli.add_command(dev)
+for ai_bench in (bench_models, bench_ocr, bench_jobs):
+    bench.add_command(ai_bench)
 cli.add_command(bench)
 cli.add_command(jobs)
 cli.add_command(topics)
