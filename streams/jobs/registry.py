@@ -13,9 +13,15 @@ from typing import Protocol
 from streams.jobs.job import Job
 
 
+class JobRejected(Exception):
+    """The job can never succeed as it is (bad input: a malformed payload, an unknown
+    subject): the runner dead-letters it at once, with this message, instead of retrying."""
+
+
 class JobHandler(Protocol):
-    """Runs one job; raising means "retry it". Must be idempotent per job id: delivery is
-    at-least-once, and a job may run again after it succeeded (a crash before the ack)."""
+    """Runs one job; raising means "retry it" (JobRejected: "never retry"). Must be
+    idempotent per job id: delivery is at-least-once, and a job may run again after it
+    succeeded (a crash before the ack)."""
 
     def __call__(self, job: Job, /) -> Awaitable[None]: ...
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from streams.jobs.job import Job
 from streams.jobs.job_queue import JobQueue
 from streams.jobs.job_topics import dead_topic, retry_topic
-from streams.jobs.registry import JobHandler
+from streams.jobs.registry import JobHandler, JobRejected
 from streams.jobs.retry_policy import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,10 @@ class JobRunner:
         a crash in between re-runs the job, never loses it (at-least-once)."""
         try:
             await self.handler(job)
-        except Exception as e:  # any handler error is retryable; cancellation is not caught
+        except Exception as e:  # cancellation is not caught
             error = f"{type(e).__name__}: {e}"[:MAX_ERROR_CHARS]
-            if self.policy.is_exhausted(job):
+            # A rejected job would fail the same way on every attempt: no retries.
+            if isinstance(e, JobRejected) or self.policy.is_exhausted(job):
                 log.warning(
                     "job %s (%s) dead after %d attempts: %s",
                     job.job_id,
