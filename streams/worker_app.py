@@ -1,6 +1,7 @@
 """The Faust app of `verachain worker`: the read-model projection agent, the light job
-agents (streams/jobs/kinds.py), the notifier and the auction timer. The model-driven agents
-run in `verachain scorer` (streams/scoring_app.py says why).
+agents (streams/jobs/kinds.py), the notifier, the auction timer and the scheduler
+(streams/schedules/). The model-driven agents run in `verachain scorer`
+(streams/scoring_app.py says why).
 
 Faust's defaults make a group join take ~30 s against Tansu; the session, heartbeat and
 rebalance timeouts below bring it to a few seconds (FINDINGS.md)."""
@@ -30,6 +31,7 @@ from streams.notifications.notifier_agent import install_notifier
 from streams.projection_metrics import ProjectionMetrics
 from streams.projector import Projector
 from streams.redis_projection import RedisProjection
+from streams.schedules.scheduler import run_scheduler
 from streams.sql_projection import SqlProjection
 from streams.topics import PROJECTION_DEAD_LETTERS, event_topics
 
@@ -66,6 +68,12 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
         await run_closer(settings, app.is_leader)
 
     app.task(close_due_auctions)
+
+    async def fire_schedules() -> None:
+        # Like the auction timer: every worker runs it, only the group's leader fires.
+        await run_scheduler(settings, app.is_leader)
+
+    app.task(fire_schedules)
     # Jobs (streams/jobs/) run in the same app and consumer group: one process kind to
     # deploy, and the group's partitions spread the jobs over the workers like the events.
     install_job_agents(app, settings, worker_registry(settings))

@@ -1,8 +1,9 @@
-"""`verachain jobs status|retry-dead KIND`."""
+"""`verachain jobs status|retry-dead KIND|schedule`."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import click
 from rich.console import Console
@@ -12,6 +13,7 @@ from infra.job_admin import JobTopicsMissing, job_status, requeue_dead
 from infra.settings import Settings
 from streams.consumer_groups import job_group
 from streams.jobs.job_topics import JOB_KINDS
+from streams.schedules.listing import read_schedule
 
 
 class JobsInputError(click.ClickException):
@@ -64,3 +66,28 @@ def jobs_retry_dead(kind: str) -> None:
     except JobTopicsMissing as e:
         raise JobsInputError(f"unknown job kind {kind!r}: {e}") from e
     Console().print(f"re-queued {count} dead {kind} job(s)")
+
+
+@jobs.command("schedule")
+def jobs_schedule() -> None:
+    """Every schedule: when and where it runs, the slot and job it last fired, when next."""
+    settings = Settings.from_env()
+    now = datetime.now(UTC)
+    lines = asyncio.run(read_schedule(settings, now))
+    table = Table(title=f"VeraChain schedules (now {_utc(now)})")
+    for column in ("schedule", "when", "runs in", "does", "last fired", "job id", "next due"):
+        table.add_column(column)
+    for line in lines:
+        if not line.recorded:
+            last, job_id, due = "(not recorded)", "-", "continuously"
+        else:
+            last = _utc(line.last_slot) if line.last_slot else "never"
+            job_id = line.last_job_id or "-"
+            due = _utc(line.next_due) if line.next_due else "-"
+            due += " (overdue)" if line.overdue else ""
+        table.add_row(line.name, line.when, line.runs_in, line.does, last, job_id, due)
+    Console().print(table)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
