@@ -1,7 +1,8 @@
-"""`python -m infra.bench.jobs_worker EXPECTED OUT`: the job agents with one no-op kind
-whose handler only notes when each job arrived. After EXPECTED jobs it writes, as JSON to
-the file OUT, each job's enqueue-to-handler latency and the time of the last one (a file:
-a Faust worker redirects its standard output), then exits."""
+"""`python -m infra.bench.jobs_worker EXPECTED OUT [MARK]`: the job agents with one no-op
+kind whose handler only notes when each job arrived. After MARK jobs it touches the file
+`marked` beside OUT (the bench's paced phase is done); after EXPECTED jobs it writes, as
+JSON to the file OUT, each job's enqueue-to-handler latency and the time of the last one (a
+file: a Faust worker redirects its standard output), then exits."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from streams.jobs.standalone import run_jobs_worker
 KIND = "bench-noop"
 
 
-def noop_registry(expected: int, out: Path) -> JobRegistry:
+def noop_registry(expected: int, out: Path, mark: int = 0) -> JobRegistry:
     latencies: list[float] = []
 
     async def noop(job: Job) -> None:
@@ -28,6 +29,8 @@ def noop_registry(expected: int, out: Path) -> JobRegistry:
         latencies.append((arrived - datetime.fromisoformat(job.enqueued_at)).total_seconds())
         if len(latencies) == 1:
             (out.parent / "ready").touch()  # the first (warm-up) job: the group has joined
+        if len(latencies) == mark:
+            (out.parent / "marked").touch()
         if len(latencies) >= expected:
             figures = json.dumps({"latencies_s": latencies, "last_done": time.time()})
             out.write_text(figures)  # noqa: ASYNC240 - the last act before exiting
@@ -40,4 +43,6 @@ def noop_registry(expected: int, out: Path) -> JobRegistry:
 
 if __name__ == "__main__":
     expected, out = int(sys.argv[1]), Path(sys.argv[2])
-    run_jobs_worker(Settings.from_env(), noop_registry(expected, out), "verachain-bench-jobs")
+    mark = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    registry = noop_registry(expected, out, mark)
+    run_jobs_worker(Settings.from_env(), registry, "verachain-bench-jobs")
