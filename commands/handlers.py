@@ -52,6 +52,8 @@ def register_product(cmd: RegisterProduct, ctx: HandlerContext) -> Outcome:
             name=cmd.name,
             manufacturer=cmd.manufacturer,
             prov=ctx.prov,
+            category=cmd.category,
+            manufactured_on=cmd.manufactured_on,
         )
     )
     return Outcome({"productId": str(product.id)}, product.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -24,6 +24,8 @@ class RegisterProduct(Command):
     serial_number: str
     name: str
     manufacturer: str
+    category: str | None = None  # one of domain.product_attributes.PRODUCT_CATEGORIES
+    manufactured_on: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, cast
 from uuid import UUID
 
@@ -35,6 +36,20 @@ class FrozensetAsList(Transcoding):
         return frozenset(data)
 
 
+class DateAsISO(Transcoding):
+    """Calendar days (a product's manufacture date) as "YYYY-MM-DD". The transcoder looks
+    types up exactly, so datetimes keep their own transcoding."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
 class EventStore(Application[UUID]):
     """Tables: verachain_events (the global notification log), verachain_snapshots,
     verachain_command_receipts."""
@@ -44,6 +59,7 @@ class EventStore(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(FrozensetAsList())
+        transcoder.register(DateAsISO())
 
     @property
     def vera_recorder(self) -> VeraChainRecorder:

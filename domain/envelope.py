@@ -6,7 +6,7 @@ domain event and its global position, and nowhere else."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -39,6 +39,8 @@ def to_json_value(value: object) -> JsonValue:
         return str(value)
     if isinstance(value, datetime):
         return format_utc(value)
+    if isinstance(value, date):  # after datetime, which is a date too: a day, "2019-05-01"
+        return value.isoformat()
     if isinstance(value, list | tuple):
         return [to_json_value(item) for item in value]
     if isinstance(value, dict):

@@ -30,6 +30,14 @@ class DuplicateProduct(ValidationFailed):
     survives_newer_state = True
 
 
+class UnknownCategory(ValidationFailed):
+    """A registration named a category the catalogue (and the price model) does not know."""
+
+
+class InvalidManufactureDate(ValidationFailed):
+    """A registration's manufacture date is in the future or before 1900."""
+
+
 class InvalidTransition(ValidationFailed):
     """The aggregate is not in a state where this command makes sense."""
 

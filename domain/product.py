@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
@@ -10,6 +12,7 @@ from eventsourcing.domain import AggregateCreated, BaseAggregate
 from domain.enum_field import EnumField
 from domain.errors import DuplicateProduct, Forbidden, InvalidTransition, NotVerified
 from domain.event_base import VeraEvent
+from domain.product_attributes import require_category, require_manufacture_date
 from domain.provenance import Provenance
 from domain.rules import require_text
 from domain.statuses import VerificationStatus
@@ -31,12 +34,26 @@ class Product(BaseAggregate[UUID]):
         pass
 
     class Registered(Event, AggregateCreated):
+        """v2 added what the manufacturer states: the category (one of the price model's,
+        or "other") and the manufacture date, each null when not stated; v1 events were
+        written before the catalogue had either."""
+
         TOPIC = "ProductRegistered"
+        class_version = 2
         sku: str
         serial_number: str
         name: str
         manufacturer: str
         owner_id: str
+        category: str | None
+        manufactured_on: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Not stated is all a v1 event can say. Nulls are JSON-ready, so this also runs
+            # on an envelope's data (upcast_envelope).
+            state["category"] = None
+            state["manufactured_on"] = None
 
     class VerificationStatusChanged(Event):
         TOPIC = "ProductVerificationStatusChanged"
@@ -89,13 +106,23 @@ class Product(BaseAggregate[UUID]):
             product.open_auction_id = None
 
     def __init__(
-        self, *, sku: str, serial_number: str, name: str, manufacturer: str, owner_id: str
+        self,
+        *,
+        sku: str,
+        serial_number: str,
+        name: str,
+        manufacturer: str,
+        owner_id: str,
+        category: str | None = None,
+        manufactured_on: date | None = None,
     ) -> None:
         self.sku = sku
         self.serial_number = serial_number
         self.name = name
         self.manufacturer = manufacturer
         self.owner_id = owner_id
+        self.category = category
+        self.manufactured_on = manufactured_on
         self.verification_status = VerificationStatus.UNVERIFIED
         self.latest_verification_id: UUID | None = None
         self.valid_certificate_id: UUID | None = None
@@ -105,7 +132,15 @@ class Product(BaseAggregate[UUID]):
 
     @classmethod
     def register(
-        cls, *, sku: str, serial_number: str, name: str, manufacturer: str, prov: Provenance
+        cls,
+        *,
+        sku: str,
+        serial_number: str,
+        name: str,
+        manufacturer: str,
+        prov: Provenance,
+        category: str | None = None,
+        manufactured_on: date | None = None,
     ) -> Product:
         sku = require_text("sku", sku, max_length=64)
         serial_number = require_text("serialNumber", serial_number, max_length=128)
@@ -119,6 +154,8 @@ class Product(BaseAggregate[UUID]):
             name=name,
             manufacturer=manufacturer,
             owner_id=prov.actor_id,
+            category=require_category(category),
+            manufactured_on=require_manufacture_date(manufactured_on, prov.now),
             **prov.event_fields(),
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -61,6 +61,10 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def parse_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
 def money(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
@@ -107,6 +111,9 @@ def _product_registered(row: Row, data: dict[str, Any], env: Envelope) -> list[t
         valid_certificate_id=None,
         open_auction_id=None,
         registered_at=parse_time(env["occurred_at"]),
+        # v2; project() upcast a v1 envelope, so both are present (null when not stated).
+        category=data["category"],
+        manufactured_on=parse_date(data["manufactured_on"]),
     )
     return []
 

@@ -61,6 +61,9 @@ TABLES: tuple[Table, ...] = (
             ("valid_certificate_id", "uuid"),
             ("open_auction_id", "uuid"),
             ("registered_at", "timestamptz NOT NULL"),
+            # ProductRegistered v2: what the manufacturer stated (null: not stated, or v1).
+            ("category", "text"),
+            ("manufactured_on", "date"),
             *_ROW_END,
         ),
         # products(first, after, verificationStatus, manufacturer): cursor on (registered_at, id)
@@ -69,6 +72,7 @@ TABLES: tuple[Table, ...] = (
             "verification_status, registered_at, id",
             "manufacturer, registered_at, id",
         ),
+        added_columns=("category", "manufactured_on"),
     ),
     Table(
         "verifications",

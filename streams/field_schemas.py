@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -13,6 +13,8 @@ from uuid import UUID
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 # domain.envelope.format_utc: UTC, microseconds, a 'Z'.
 UTC_TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
+# domain.envelope.to_json_value of a calendar day: date.isoformat().
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # Money and scores travel as decimal strings, never as floats that would round.
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
@@ -25,6 +27,10 @@ def uuid_schema() -> Schema:
 
 def utc_timestamp_schema() -> Schema:
     return {"type": "string", "format": "date-time", "pattern": UTC_TIMESTAMP_PATTERN}
+
+
+def date_schema() -> Schema:
+    return {"type": "string", "format": "date", "pattern": DATE_PATTERN}
 
 
 def decimal_schema() -> Schema:
@@ -65,6 +71,8 @@ def _simple_schema(annotation: object) -> Schema | None:
         return uuid_schema()
     if annotation is datetime:
         return utc_timestamp_schema()
+    if annotation is date:
+        return date_schema()
     return None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -71,6 +71,8 @@ def _verified_product(story: _Story) -> Product:
         name="Acme Diver 300",
         manufacturer=MANUFACTURER,
         prov=story.prov(MANUFACTURER, at),
+        category="watch",
+        manufactured_on=date(2024, 3, 15),
     )
     verification_id = uuid4()
     product.start_verification(verification_id, story.prov(MANUFACTURER, at))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -37,8 +38,9 @@ FIELD_NAMES = {
 }
 
 
-def registration(**overrides: str) -> dict[str, str]:
-    fields = {
+def registration(**overrides: str) -> dict[str, Any]:
+    # Any: register() also takes a manufacture date, which a dict of strings cannot feed.
+    fields: dict[str, Any] = {
         "sku": "SKU-1",
         "serial_number": f"SN-{uuid4().hex}",
         "name": "Chronograph",
