@@ -14,6 +14,7 @@ import strawberry
 from opentelemetry import trace
 from strawberry.types import Info
 
+from api.contacts import ContactMutations
 from api.ids import parse_id
 from commands.actor import require_role
 from commands.evidence import require_known_evidence
@@ -142,7 +143,7 @@ def _id(result: CommandResult, name: str) -> strawberry.ID:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ContactMutations):
     @strawberry.mutation
     async def register_product(
         self, info: Info[Any, None], input: RegisterProductInput

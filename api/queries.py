@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.audit_queries import AuditQueries
+from api.contacts import ContactQueries
 from api.graphql_types import Auction, Certificate, Product
 from api.ids import parse_id
 from api.read_models import Row, encode_cursor, page_size
@@ -72,7 +73,7 @@ def _page(rows: list[Row], size: int, order_column: str) -> tuple[list[Row], Pag
 
 
 @strawberry.type
-class Query(AuditQueries):
+class Query(AuditQueries, ContactQueries):
     @strawberry.field
     async def product(
         self, info: Info[Any, None], id: strawberry.ID, min_position: int | None = None

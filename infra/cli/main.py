@@ -17,6 +17,7 @@ from infra.cli.backup_command import backup, restore
 from infra.cli.bench_ai_commands import bench_jobs, bench_models, bench_ocr
 from infra.cli.bench_command import bench
 from infra.cli.cert_command import cert
+from infra.cli.contacts_command import contacts
 from infra.cli.db_command import db
 from infra.cli.demo_command import demo
 from infra.cli.dev_command import dev
@@ -56,6 +57,7 @@ cli.add_command(audit)
 cli.add_command(backup)
 cli.add_command(restore)
 cli.add_command(cert)
+cli.add_command(contacts)
 cli.add_command(db)
 cli.add_command(token)
 cli.add_command(demo)

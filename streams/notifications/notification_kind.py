@@ -10,6 +10,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from infra.bootstrap import NotConfigured
+from infra.contacts import ensure_contacts_schema
 from infra.settings import Settings
 from streams.jobs.job_queue import JobQueue
 from streams.jobs.registry import HandlerOpener, JobHandler
@@ -28,6 +29,7 @@ async def _pool(settings: Settings) -> AsyncIterator[AsyncConnectionPool[AsyncCo
     await pool.open(wait=True)
     try:
         await ensure_schema(pool)
+        await ensure_contacts_schema(pool)  # the notifier reads who gets e-mail
         yield pool
     finally:
         await pool.close()

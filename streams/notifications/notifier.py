@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from infra.contacts import emails_of
 from streams.jobs.job import new_job
 from streams.jobs.job_queue import JobQueue
 from streams.jobs.job_topics import NOTIFICATION, job_topic
@@ -50,13 +51,14 @@ class Notifier:
                 if step.memory is not None:
                     memories[aggregate_id] = changed[aggregate_id] = step.memory
                 emails += step.emails
-            addresses = await self._addresses(conn, {e.recipient_id for e in emails})
+            # On the connection this transaction already holds (its pool has two).
+            addresses = await emails_of(conn, (e.recipient_id for e in emails))
             jobs = []
             for email in emails:
                 address = addresses.get(email.recipient_id)
                 if address is None:
                     log.info(
-                        "no e-mail for %s (not in verachain_contacts): %s notification skipped",
+                        "no e-mail for %s (no contact address): %s notification skipped",
                         email.recipient_id,
                         email.template,
                     )
@@ -71,16 +73,6 @@ class Notifier:
                     (aggregate_id, memory.version, Jsonb(memory.facts)),
                 )
         return len(jobs)
-
-    @staticmethod
-    async def _addresses(conn: Any, actor_ids: set[str]) -> dict[str, str]:
-        if not actor_ids:
-            return {}
-        cursor = await conn.execute(
-            "SELECT actor_id, email FROM verachain_contacts WHERE actor_id = ANY(%s)",
-            (sorted(actor_ids),),
-        )
-        return {row[0]: row[1] for row in await cursor.fetchall()}
 
 
 def _envelope(value: bytes) -> dict[str, Any] | None:

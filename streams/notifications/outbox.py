@@ -26,11 +26,6 @@ CREATE TABLE IF NOT EXISTS verachain_outbox (
     sent_at timestamptz,
     last_error text
 );
--- Who gets e-mail: actors are ids in events; an actor without a row here is not e-mailed.
-CREATE TABLE IF NOT EXISTS verachain_contacts (
-    actor_id text PRIMARY KEY,
-    email text NOT NULL
-);
 -- What the notifier remembers per aggregate (streams/notifications/mapping.py).
 CREATE TABLE IF NOT EXISTS verachain_notifier_state (
     aggregate_id text PRIMARY KEY,

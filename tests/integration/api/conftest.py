@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +129,15 @@ async def running_api(
 
 @contextlib.asynccontextmanager
 async def serving_with_pipeline(
-    database: TestDatabase, redis_url: str, kafka: KafkaTarget, workdir: Path
+    database: TestDatabase,
+    redis_url: str,
+    kafka: KafkaTarget,
+    workdir: Path,
+    **overrides: Any,
 ) -> AsyncIterator[RunningApi]:
-    """The API, and the relay and a worker process feeding its read models."""
-    settings = api_settings(database, redis_url, kafka, workdir)
+    """The API, and the relay and a worker process feeding its read models; `overrides`
+    are Settings fields for all three (an SMTP server, say)."""
+    settings = replace(api_settings(database, redis_url, kafka, workdir), **overrides)
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
     worker = WorkerProcess(settings, workdir)

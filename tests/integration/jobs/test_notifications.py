@@ -10,21 +10,19 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
-from aiosmtpd.controller import Controller
 from prometheus_client import CollectorRegistry
 
 from commands.actor import Actor, Role
 from commands.bus import CommandBus
 from commands.messages import PlaceBid
 from infra.cli.topics_command import create_topics
+from infra.contacts import open_directory
 from infra.job_admin import job_status
 from infra.kafka_admin import existing_topics
 from infra.kafka_broker import free_port
@@ -38,31 +36,16 @@ from streams.topics import RELAY_MARKER
 from tests.integration.jobs.conftest import eventually, job_env
 from tests.support.database import TestDatabase
 from tests.support.kafka import KafkaTarget, read_all
+from tests.support.mail_inbox import Inbox, smtp_inbox
 from tests.support.traffic import stream_settings
 
 Spawn = Callable[[list[str], dict[str, str]], None]
 
 
-class Inbox:
-    """aiosmtpd handler: keeps every message that arrives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with smtp_inbox() as served:
+        yield served
 
 
 def outbox_row(url: str, job_id: str) -> tuple[str, int, str | None] | None:
@@ -143,12 +126,9 @@ async def test_notifications_are_mailed_once_and_bids_tell_the_outbid(
         # seller and the new leader none.
         run = uuid.uuid4().hex[:6]
         alice, bob = (Actor.of(f"{name}-{run}", Role.BIDDER) for name in ("alice", "bob"))
-        with psycopg.connect(url, autocommit=True) as conn:
+        async with open_directory(settings) as directory:
             for actor in (alice, bob):
-                conn.execute(
-                    "INSERT INTO verachain_contacts (actor_id, email) VALUES (%s, %s)",
-                    (actor.id, f"{actor.id}@example.test"),
-                )
+                await directory.set_email(actor.id, f"{actor.id}@example.test")
         (auction,) = await open_auctions(bus, 1, now=datetime.now(UTC), duration=timedelta(hours=1))
         await bus.dispatch(PlaceBid(auction_id=auction.auction_id, amount=auction.reserve), alice)
         await bus.dispatch(
