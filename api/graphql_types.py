@@ -6,7 +6,7 @@ SQL row's."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -209,6 +209,12 @@ class Product:
     registered_at: datetime
     version: int
     position: int
+    category: str | None = strawberry.field(
+        description="as the manufacturer stated it (null: not stated)"
+    )
+    manufactured_on: date | None = strawberry.field(
+        description="as the manufacturer stated it (null: not stated)"
+    )
     latest_verification_id: strawberry.Private[str | None]
     open_auction_id: strawberry.Private[str | None]
 
@@ -225,6 +231,8 @@ class Product:
             registered_at=row["registered_at"],
             version=row["version"],
             position=row["position"],
+            category=row["category"],
+            manufactured_on=row["manufactured_on"],
             latest_verification_id=_optional_id(row["latest_verification_id"]),
             open_auction_id=_optional_id(row["open_auction_id"]),
         )
@@ -260,6 +268,8 @@ class Product:
             "sku": self.sku,
             "manufacturer": self.manufacturer,
             "registered_at": self.registered_at,
+            "category": self.category,
+            "manufactured_on": self.manufactured_on,
         }
         services = info.context.services
         amount, currency = await estimate_price(

@@ -5,7 +5,7 @@ the global `position` of the command's last event, which a client passes back as
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -33,6 +33,7 @@ from commands.messages import (
     RevokeCertificate,
 )
 from commands.results import CommandResult
+from domain.product_attributes import PRODUCT_CATEGORIES
 from domain.statuses import Verdict
 
 _tracer = trace.get_tracer("verachain.commands")
@@ -44,6 +45,14 @@ class RegisterProductInput:
     serial_number: str
     name: str
     manufacturer: str
+    # Optional: the price estimate infers what is not stated (api/price_estimates.py).
+    category: str | None = strawberry.field(
+        default=None,
+        description=f"one of: {', '.join(PRODUCT_CATEGORIES)}",
+    )
+    manufactured_on: date | None = strawberry.field(
+        default=None, description="not in the future, not before 1900"
+    )
 
 
 @strawberry.input
@@ -155,6 +164,8 @@ class Mutation(ContactMutations):
                 serial_number=input.serial_number,
                 name=input.name,
                 manufacturer=input.manufacturer,
+                category=input.category,
+                manufactured_on=input.manufactured_on,
             ),
         )
         return ProductPayload(position=result.position, product_id=_id(result, "productId"))

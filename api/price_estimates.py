@@ -1,9 +1,11 @@
 """`product { priceEstimate }`: the price_estimate model on a product's read-model rows.
 
 The model is loaded once per API process, on the first estimate (never at import or at
-start-up: an API that never estimates never pays for onnxruntime). The catalogue has no
-category and no manufacture date yet, so both are inferred: the category from words in the
-product's name and SKU (none matched: no category), the age from the registration date."""
+start-up: an API that never estimates never pays for onnxruntime). The category and the age
+are what the manufacturer stated at registration (ProductRegistered v2: `category`, and the
+age from `manufactured_on`). What was not stated, as for every product registered before
+v2, is inferred as before: the category from words in the product's name and SKU (none
+matched: no category), the age from the registration date."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import asyncio
 import functools
 import re
 import statistics
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +28,7 @@ DEFAULT_CURRENCY = "EUR"  # the synthetic training prices carry none; no sales t
 UNKNOWN_AUTHENTICITY = 0.5  # not assessed yet
 UNKNOWN_GRADE = 2  # "good", the middle of 0 (mint) .. 4 (worn)
 RECENT_SALES = 20
+DAYS_PER_YEAR = 365.25
 _CATEGORY_WORDS = {
     "watch": ("watch", "chrono", "chronograph"),
     "handbag": ("bag", "handbag", "purse", "tote"),
@@ -61,17 +64,28 @@ async def estimate_price(
     recent, currency = await _recent_sales(pool, schema, str(product["manufacturer"]))
     score = verification.get("ai_score") if verification else None
     grade = verification.get("ai_quality_grade") if verification else None
-    registered: datetime = product["registered_at"]
+    category: str | None = product.get("category")
+    if category is None:  # a stated "other" stays "other" (no category), whatever the name
+        category = category_of(str(product["name"]), str(product["sku"]))
     item = PriceInputs(
-        category=category_of(str(product["name"]), str(product["sku"])),
+        category=category,
         manufacturer=str(product["manufacturer"]),
         authenticity=float(score) if score is not None else UNKNOWN_AUTHENTICITY,
         quality_grade=int(grade) - 1 if grade is not None else UNKNOWN_GRADE,
         recent_median_price=recent,
-        age_years=((now or datetime.now(UTC)) - registered).total_seconds() / 31_557_600,
+        age_years=age_years(product, now or datetime.now(UTC)),
     )
     estimator = await asyncio.to_thread(_estimator)
     return estimator.estimate(item), currency
+
+
+def age_years(product: dict[str, Any], now: datetime) -> float:
+    """Years since the stated manufacture date, else since registration (a lower bound)."""
+    made: date | None = product.get("manufactured_on")
+    if made is not None:
+        return (now.date() - made).days / DAYS_PER_YEAR
+    registered: datetime = product["registered_at"]
+    return (now - registered).total_seconds() / (DAYS_PER_YEAR * 86_400)
 
 
 async def _recent_sales(

@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -76,6 +76,8 @@ async def run_demo(
             serial=f"SN-{run}-{index:05d}",
             name=f"{maker.id.title()} chronograph #{index}",
             verdict=verdict,
+            category="watch",
+            manufactured_on=date(2016 + index % 10, 1 + index % 12, 1),
         )
         report.products += 1
         report.verdicts[verdict.value] += 1

@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -21,6 +21,7 @@ from commands.messages import (
     RegisterProduct,
     RequestVerification,
 )
+from domain.product_attributes import PRODUCT_CATEGORIES
 from domain.statuses import Verdict
 
 AI_AGENT = Actor.of("ai-assessor", Role.SYSTEM)
@@ -39,12 +40,28 @@ class OpenedAuction:
 
 
 async def certified_product(
-    bus: CommandBus, maker: Actor, *, sku: str, serial: str, name: str, verdict: Verdict
+    bus: CommandBus,
+    maker: Actor,
+    *,
+    sku: str,
+    serial: str,
+    name: str,
+    verdict: Verdict,
+    category: str | None = None,
+    manufactured_on: date | None = None,
 ) -> tuple[UUID, UUID | None]:
     """Register, verify (AI, then inspector) and, when AUTHENTIC, certify one product.
     Returns (product id, certificate id or None)."""
     registered = await bus.dispatch(
-        RegisterProduct(sku=sku, serial_number=serial, name=name, manufacturer=maker.id), maker
+        RegisterProduct(
+            sku=sku,
+            serial_number=serial,
+            name=name,
+            manufacturer=maker.id,
+            category=category,
+            manufactured_on=manufactured_on,
+        ),
+        maker,
     )
     product_id = UUID(registered.ids["productId"])
     evidence = hashlib.sha256(f"{serial}/front.jpg".encode()).hexdigest()
@@ -100,6 +117,8 @@ async def open_auctions(
                 serial=f"{run}-{index:06d}",
                 name=f"Item {index}",
                 verdict=Verdict.AUTHENTIC,
+                # "Item N" names no category: stated, so price estimates have one.
+                category=PRODUCT_CATEGORIES[index % len(PRODUCT_CATEGORIES)],
             )
             reserve = Decimal(100 + index % 400)
             increment = Decimal("1.00")
