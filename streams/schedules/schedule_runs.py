@@ -9,9 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
-
-Pool = AsyncConnectionPool[AsyncConnection[Any]]
 
 DDL = """
 CREATE TABLE IF NOT EXISTS verachain_schedules (
@@ -36,8 +33,8 @@ class EntryState:
     last_enqueued_at: datetime | None
 
 
-async def ensure_schema(pool: Pool) -> None:
-    async with pool.connection() as conn, conn.transaction():
+async def ensure_schema(conn: AsyncConnection[Any]) -> None:
+    async with conn.transaction():
         # Workers starting together would race on CREATE TABLE IF NOT EXISTS.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('verachain_schedules'))")
         await conn.execute(DDL)

@@ -17,14 +17,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from psycopg_pool import AsyncConnectionPool
+from psycopg import AsyncConnection
 
 from infra.bootstrap import NotConfigured
 from infra.settings import Settings
 from streams.jobs.job_queue import JobQueue
 from streams.schedules.daily import slot_to_fire
 from streams.schedules.entries import JobSpec, ScheduledJob, scheduled_jobs
-from streams.schedules.schedule_runs import Pool, ensure_schema, lock_entry, record_run
+from streams.schedules.schedule_runs import ensure_schema, lock_entry, record_run
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,12 @@ class Fired:
 class Scheduler:
     def __init__(
         self,
-        pool: Pool,
+        database_url: str,
         enqueue: Enqueue,
         entries: Sequence[ScheduledJob],
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
-        self.pool = pool
+        self.database_url = database_url
         self.enqueue = enqueue
         self.entries = list(entries)
         self.clock = clock
@@ -60,6 +60,7 @@ class Scheduler:
         # fire): until the next slot comes due, a tick needs no database round trip.
         self._settled: dict[str, datetime] = {}
         self._retry_at: dict[str, datetime] = {}
+        self._schema_ready = False
 
     async def tick(self) -> list[Fired]:
         """Fire every entry whose slot is due and not yet fired; return what fired."""
@@ -87,14 +88,20 @@ class Scheduler:
         return fired
 
     async def _fire_if_due(self, entry: ScheduledJob, now: datetime) -> Fired | None:
-        async with self.pool.connection() as conn, conn.transaction():
-            armed_at, last_slot = await lock_entry(conn, entry.name, now)
-            slot = slot_to_fire(entry.timing, now, armed_at, last_slot)
-            if slot is None:
-                return None
-            job = entry.job_for(slot)
-            await self.enqueue(job)  # acknowledged by the broker before the record commits
-            await record_run(conn, entry.name, slot, job.job_id)
+        # A connection of its own, only when a slot changes (a few times a day on the
+        # leader): no worker holds a database connection for its scheduler in between.
+        async with await AsyncConnection.connect(self.database_url, autocommit=True) as conn:
+            if not self._schema_ready:
+                await ensure_schema(conn)
+                self._schema_ready = True
+            async with conn.transaction():
+                armed_at, last_slot = await lock_entry(conn, entry.name, now)
+                slot = slot_to_fire(entry.timing, now, armed_at, last_slot)
+                if slot is None:
+                    return None
+                job = entry.job_for(slot)
+                await self.enqueue(job)  # acknowledged by the broker before the record commits
+                await record_run(conn, entry.name, slot, job.job_id)
         log.info("schedule %s: slot %s fired job %s", entry.name, slot.isoformat(), job.job_id)
         return Fired(entry.name, slot, job.job_id)
 
@@ -105,22 +112,17 @@ async def open_scheduler(
     entries: Sequence[ScheduledJob] | None = None,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> AsyncIterator[Scheduler]:
-    """A scheduler with its own connection pool and job producer (the deployment's entries
-    unless others are given)."""
+    """A scheduler with its own job producer (the deployment's entries unless others are
+    given)."""
     if not settings.database_url:
         raise NotConfigured("VERACHAIN_DATABASE_URL is not set")
-    pool: Pool = AsyncConnectionPool(settings.database_url, min_size=1, max_size=1, open=False)
-    await pool.open()
-    try:
-        await ensure_schema(pool)
-        async with JobQueue(settings) as queue:
+    database_url = settings.database_url
+    async with JobQueue(settings) as queue:
 
-            async def enqueue(job: JobSpec) -> None:
-                await queue.enqueue(job.kind, job.payload, job_id=job.job_id)
+        async def enqueue(job: JobSpec) -> None:
+            await queue.enqueue(job.kind, job.payload, job_id=job.job_id)
 
-            yield Scheduler(pool, enqueue, entries or scheduled_jobs(settings), clock)
-    finally:
-        await pool.close()
+        yield Scheduler(database_url, enqueue, entries or scheduled_jobs(settings), clock)
 
 
 async def run_scheduler(settings: Settings, is_leader: Callable[[], bool]) -> None:
