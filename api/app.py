@@ -29,6 +29,7 @@ from api.dashboard_routes import dashboard_routes
 from api.evidence_routes import evidence_routes
 from api.http_guards import BodySizeLimit, SecurityHeaders, cors_middleware_kwargs
 from api.loaders import Loaders
+from api.report_routes import report_routes
 from api.schema import build_schema
 from api.services import DEFAULT_MIN_POSITION_WAIT_S, ApiServices, open_services
 from api.ws_endpoint import token_authenticator, ws_route
@@ -149,6 +150,7 @@ def create_app(
             *audit_routes(),
             *certificate_routes(),
             *evidence_routes(),
+            *report_routes(),
             *dashboard_routes(),
         ],
         lifespan=lifespan,

@@ -14,6 +14,7 @@ from api.contacts import ContactQueries
 from api.graphql_types import Auction, Certificate, Product
 from api.ids import parse_id
 from api.read_models import Row, encode_cursor, page_size
+from api.report_queries import ReportQueries
 from domain.errors import ValidationFailed
 from domain.statuses import AuctionStatus, VerificationStatus
 
@@ -73,7 +74,7 @@ def _page(rows: list[Row], size: int, order_column: str) -> tuple[list[Row], Pag
 
 
 @strawberry.type
-class Query(AuditQueries, ContactQueries):
+class Query(AuditQueries, ContactQueries, ReportQueries):
     @strawberry.field
     async def product(
         self, info: Info[Any, None], id: strawberry.ID, min_position: int | None = None

@@ -25,6 +25,7 @@ from commands.store import EventStore
 from infra.bootstrap import NotConfigured, build_bus, build_event_store
 from infra.contacts import ensure_contacts_schema
 from infra.evidence_store import EvidenceStore, ensure_evidence_schema
+from infra.report_index import ensure_report_schema
 from infra.settings import Settings
 from infra.tokens import load_or_create_secret
 from streams.audit_schema import ensure_audit_schema
@@ -70,6 +71,7 @@ async def open_services(
     await ensure_audit_schema(pool)  # and before the audit log's first append
     await ensure_evidence_schema(pool)  # the API is the only writer of evidence
     await ensure_contacts_schema(pool)  # callers set their e-mail before any worker ran
+    await ensure_report_schema(pool)  # reports are listed before any worker wrote one
     redis = Redis.from_url(settings.redis_url)
     store = build_event_store(settings)
     hub = LiveHub(settings.redis_url, registry)

@@ -31,6 +31,7 @@ from streams.notifications.notifier_agent import install_notifier
 from streams.projection_metrics import ProjectionMetrics
 from streams.projector import Projector
 from streams.redis_projection import RedisProjection
+from streams.reports.report_kind import install_report_requester
 from streams.schedules.scheduler import run_scheduler
 from streams.sql_projection import SqlProjection
 from streams.topics import PROJECTION_DEAD_LETTERS, event_topics
@@ -78,6 +79,7 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
     # deploy, and the group's partitions spread the jobs over the workers like the events.
     install_job_agents(app, settings, worker_registry(settings))
     install_notifier(app, settings)
+    install_report_requester(app, settings)  # AuctionClosed -> the auction's report
     return app
 
 

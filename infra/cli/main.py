@@ -25,6 +25,7 @@ from infra.cli.jobs_command import jobs
 from infra.cli.models_command import models
 from infra.cli.projections_command import projections
 from infra.cli.relay_command import relay
+from infra.cli.reports_command import reports
 from infra.cli.rescore_command import rescore_command
 from infra.cli.scorer_command import scorer
 from infra.cli.token_command import token
@@ -68,6 +69,7 @@ cli.add_command(bench)
 cli.add_command(jobs)
 cli.add_command(topics)
 cli.add_command(relay)
+cli.add_command(reports)
 cli.add_command(projections)
 models.add_command(rescore_command)
 cli.add_command(models)

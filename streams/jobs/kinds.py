@@ -10,6 +10,8 @@ Idempotency per kind (delivery is at-least-once):
 - ai-analysis: the Verification aggregate takes one assessment; a job that finds it
   recorded (or loses the race to one) is done.
 - backup: the slot names the backup's directory; a complete one is never written again.
+- report: the report id is the job id; under a lock on it, a report whose index row and
+  files exist is not written again (streams/reports/report_job.py).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from __future__ import annotations
 from infra.settings import Settings
 from streams.ai_analysis.analysis_kind import analysis_opener
 from streams.backups.backup_kind import ScheduledBackup
-from streams.jobs.job_topics import AI_ANALYSIS, BACKUP, NOTIFICATION
+from streams.jobs.job_topics import AI_ANALYSIS, BACKUP, NOTIFICATION, REPORT
 from streams.jobs.registry import JobRegistry
 from streams.notifications.notification_kind import outbox_opener
+from streams.reports.report_kind import report_opener
 
 
 def worker_registry(settings: Settings) -> JobRegistry:
@@ -27,6 +30,7 @@ def worker_registry(settings: Settings) -> JobRegistry:
     registry = JobRegistry()
     registry.register(NOTIFICATION, outbox_opener(settings))
     registry.register_function(BACKUP, ScheduledBackup(settings))
+    registry.register(REPORT, report_opener(settings))
     return registry
 
 
