@@ -41,6 +41,7 @@ class Settings:
     relay_prepare_processes: int | None = None  # None: one per CPU (at most 4; 0 on one CPU)
     relay_metrics_port: int = 9102  # 0: no metrics endpoint
     worker_metrics_port: int = 9103  # 0: no metrics endpoint
+    scorer_metrics_port: int = 9104  # 0: no metrics endpoint
     worker_group: str | None = None  # Kafka consumer group; default "verachain-projections"
     audit_origin: str = "verachain/audit/v1"  # the checkpoints' origin line and key name
     audit_checkpoint_interval_s: float = 1.0  # at most one signed checkpoint per interval
@@ -93,6 +94,7 @@ class Settings:
             ),
             relay_metrics_port=_int(env, "VERACHAIN_RELAY_METRICS_PORT", 9102),
             worker_metrics_port=_int(env, "VERACHAIN_WORKER_METRICS_PORT", 9103),
+            scorer_metrics_port=_int(env, "VERACHAIN_SCORER_METRICS_PORT", 9104),
             worker_group=env.get("VERACHAIN_WORKER_GROUP") or None,
             audit_origin=env.get("VERACHAIN_AUDIT_ORIGIN") or "verachain/audit/v1",
             audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),

@@ -15,6 +15,7 @@ group they read the same topics at their own pace; their lag is theirs alone.
 from __future__ import annotations
 
 import faust
+from prometheus_client import CollectorRegistry
 
 from infra.bootstrap import NotConfigured
 from infra.settings import Settings
@@ -23,11 +24,12 @@ from streams.bid_scoring.bid_agent import install_bid_flagger
 from streams.consumer_groups import scoring_group
 from streams.faust_fetch_wait import limit_fetch_wait
 from streams.jobs.agents import install_job_agents
+from streams.jobs.job_metrics import JobMetrics
 from streams.jobs.kinds import scoring_registry
 from streams.worker_app import FETCH_MAX_WAIT_MS, faust_options
 
 
-def create_scoring_app(settings: Settings) -> faust.App:
+def create_scoring_app(settings: Settings, registry: CollectorRegistry) -> faust.App:
     if not settings.kafka_bootstrap:
         raise NotConfigured("VERACHAIN_KAFKA_BOOTSTRAP is not set (or run `verachain dev`)")
     if not settings.database_url:
@@ -37,6 +39,6 @@ def create_scoring_app(settings: Settings) -> faust.App:
     options["datadir"] = str(settings.data_dir / "faust-scoring")
     app = faust.App(scoring_group(settings), **options)
     install_analysis_requester(app, settings)
-    install_job_agents(app, settings, scoring_registry(settings))
+    install_job_agents(app, settings, scoring_registry(settings), JobMetrics(registry))
     install_bid_flagger(app, settings)
     return app

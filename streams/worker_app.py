@@ -26,6 +26,7 @@ from streams.dead_letters import DeadLetters
 from streams.faust_fetch_wait import limit_fetch_wait
 from streams.history_reader import aggregate_history
 from streams.jobs.agents import install_job_agents
+from streams.jobs.job_metrics import JobMetrics
 from streams.jobs.kinds import worker_registry
 from streams.notifications.notifier_agent import install_notifier
 from streams.projection_metrics import ProjectionMetrics
@@ -77,7 +78,7 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
     app.task(fire_schedules)
     # Jobs (streams/jobs/) run in the same app and consumer group: one process kind to
     # deploy, and the group's partitions spread the jobs over the workers like the events.
-    install_job_agents(app, settings, worker_registry(settings))
+    install_job_agents(app, settings, worker_registry(settings), JobMetrics(registry))
     install_notifier(app, settings)
     install_report_requester(app, settings)  # AuctionClosed -> the auction's report
     return app

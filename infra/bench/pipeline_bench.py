@@ -49,6 +49,7 @@ def start_worker(settings: Settings, group: str, kind: str = "worker") -> subpro
         **settings.to_env(),
         "VERACHAIN_WORKER_GROUP": group,
         "VERACHAIN_WORKER_METRICS_PORT": "0",
+        "VERACHAIN_SCORER_METRICS_PORT": "0",
     }
     # A file, not a pipe: nobody reads the child's output while it runs.
     with log_path.open("wb") as log_file:

@@ -153,7 +153,12 @@ def _answers(url: str) -> bool:
 
 def start_worker(settings: Settings, kind: str) -> subprocess.Popen[bytes]:
     """`verachain worker` or `verachain scorer`, without a metrics port (one machine)."""
-    env = {**os.environ, **settings.to_env(), "VERACHAIN_WORKER_METRICS_PORT": "0"}
+    env = {
+        **os.environ,
+        **settings.to_env(),
+        "VERACHAIN_WORKER_METRICS_PORT": "0",
+        "VERACHAIN_SCORER_METRICS_PORT": "0",
+    }
     return subprocess.Popen([sys.executable, "-m", "infra.cli", kind], env=env)  # noqa: S603 - worker|scorer
 
 

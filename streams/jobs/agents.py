@@ -16,6 +16,7 @@ import faust
 
 from infra.settings import Settings
 from streams.jobs.job import MalformedJob, decode_job, new_job
+from streams.jobs.job_metrics import DEAD, JobMetrics
 from streams.jobs.job_queue import JobQueue
 from streams.jobs.job_topics import dead_topic, job_topic, retry_topic
 from streams.jobs.registry import HandlerOpener, JobRegistry
@@ -25,12 +26,19 @@ from streams.jobs.runner import JobRunner
 log = logging.getLogger(__name__)
 
 
-def install_job_agents(app: faust.App, settings: Settings, registry: JobRegistry) -> None:
-    """Add the agents of every registered kind to a Faust app (no I/O until it starts)."""
+def install_job_agents(
+    app: faust.App,
+    settings: Settings,
+    registry: JobRegistry,
+    metrics: JobMetrics | None = None,
+) -> None:
+    """Add the agents of every registered kind to a Faust app (no I/O until it starts);
+    with `metrics`, they count and time every job there."""
     policy = RetryPolicy.from_settings(settings)
     for kind in registry.kinds():
         for delayed in (False, True):
-            _install(app, settings, kind, registry.opener(kind), policy, delayed=delayed)
+            opener = registry.opener(kind)
+            _install(app, settings, kind, opener, policy, metrics=metrics, delayed=delayed)
 
 
 def _install(
@@ -40,6 +48,7 @@ def _install(
     opener: HandlerOpener,
     policy: RetryPolicy,
     *,
+    metrics: JobMetrics | None,
     delayed: bool,
 ) -> None:
     topic = app.topic(
@@ -48,7 +57,7 @@ def _install(
 
     async def run_jobs(stream: Any) -> AsyncIterator[None]:
         async with opener() as handler, JobQueue(settings) as queue:
-            runner = JobRunner(handler, policy, queue)
+            runner = JobRunner(handler, policy, queue, metrics=metrics)
             # The offset of a job is committed only after the next one is taken (Faust acks
             # on iteration), i.e. after run() returned: its retry or dead letter is already
             # acknowledged by the broker by then.
@@ -57,10 +66,13 @@ def _install(
                     job = decode_job(value)
                 except MalformedJob as e:
                     await _bury_malformed(queue, kind, value, e)
+                    if metrics is not None:
+                        metrics.ran(kind, DEAD, None)
                     yield None
                     continue
                 if delayed:
                     await runner.wait_until_due(job)
+                    runner.retry_starting(job, _published_at(stream))
                 await runner.run(job)
                 yield None
 
@@ -74,3 +86,11 @@ async def _bury_malformed(queue: JobQueue, kind: str, value: Any, error: Malform
     raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else repr(value)
     log.warning("malformed %s job message dead-lettered: %s", kind, error)
     await queue.send(dead_topic(kind), new_job(kind, {"malformed": raw}).dead(str(error)))
+
+
+def _published_at(stream: Any) -> float | None:
+    """The current record's timestamp (epoch seconds: when its producer sent it)."""
+    event = getattr(stream, "current_event", None)
+    message = getattr(event, "message", None)
+    timestamp = getattr(message, "timestamp", None)
+    return float(timestamp) if timestamp else None

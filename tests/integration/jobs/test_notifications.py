@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import psycopg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
 
 from commands.actor import Actor, Role
 from commands.bus import CommandBus
@@ -166,6 +168,8 @@ async def test_an_unreachable_smtp_server_ends_in_dead_letters(
         VERACHAIN_SMTP_HOST="127.0.0.1",
         VERACHAIN_SMTP_PORT=str(free_port()),  # nobody listens there
     )
+    metrics_port = free_port()
+    env["VERACHAIN_WORKER_METRICS_PORT"] = str(metrics_port)
     spawn(["infra.cli", "worker"], env)
     payload = {"recipient": "dave@example.test", "subject": "Lost", "body": "-\n"}
     async with JobQueue(Settings.from_env(env)) as queue:
@@ -178,3 +182,30 @@ async def test_an_unreachable_smtp_server_ends_in_dead_letters(
     row = await asyncio.to_thread(outbox_row, test_database.url, job.job_id)
     assert row is not None
     assert row[:2] == ("failed", 3)
+
+    # The worker's job metrics: two retries, then dead; three timed runs; two waits on the
+    # retry topic of at least the backoffs (0.2 s, then 0.4 s).
+    async def counted() -> dict[str, float] | None:
+        samples = await asyncio.to_thread(scrape, metrics_port)
+        return samples if samples.get("verachain_job_runs_total/dead") == 1 else None
+
+    samples = await eventually(counted, "the dead job in the worker's metrics")
+    assert samples["verachain_job_runs_total/retried"] == 2
+    assert "verachain_job_runs_total/succeeded" not in samples
+    assert samples["verachain_job_run_seconds_count/"] == 3
+    assert samples["verachain_job_retry_wait_seconds_count/"] == 2
+    assert 0.55 <= samples["verachain_job_retry_wait_seconds_sum/"] < 30
+
+
+def scrape(port: int) -> dict[str, float]:
+    """The notification kind's job samples on a metrics endpoint, as name/outcome."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        f"{sample.name}/{sample.labels.get('outcome', '')}": sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("verachain_job_")
+        and sample.labels.get("kind") == NOTIFICATION
+        and "le" not in sample.labels
+    }
