@@ -14,12 +14,10 @@ from infra.settings import Settings
 from streams.auction_closer import TICK_S as AUCTION_TIMER_TICK_S
 from streams.backups.backup_directory import slot_name
 from streams.jobs.job import iso
-from streams.jobs.job_topics import BACKUP
+from streams.jobs.job_topics import BACKUP, REPORT
+from streams.reports.requests import DailyReportRequest
 from streams.schedules.daily import DAY, Daily
 
-# The `report` kind is built beside this (streams/jobs/job_topics.py gains REPORT with its
-# handler); its name is the contract between the two, so it is spelled once here.
-REPORT = "report"
 WORKER_LEADER = "worker (group leader)"
 RELAY = "relay"
 
@@ -57,9 +55,10 @@ def backup_job(slot: datetime) -> JobSpec:
 
 
 def daily_report_job(slot: datetime) -> JobSpec:
-    """The report of the UTC day before the slot (the day that has just ended)."""
-    day = (slot - DAY).date().isoformat()
-    return JobSpec(REPORT, f"report-daily-{day}", {"report": "daily", "day": day})
+    """The report of the UTC day before the slot (the day that has just ended), asked for
+    in the report kind's own words (its payload and id are the contract)."""
+    request = DailyReportRequest((slot - DAY).date())
+    return JobSpec(REPORT, request.report_id, request.payload())
 
 
 def nightly_backup(at: time) -> ScheduledJob:

@@ -122,7 +122,8 @@ async def open_scheduler(
         async def enqueue(job: JobSpec) -> None:
             await queue.enqueue(job.kind, job.payload, job_id=job.job_id)
 
-        yield Scheduler(database_url, enqueue, entries or scheduled_jobs(settings), clock)
+        declared = scheduled_jobs(settings) if entries is None else entries
+        yield Scheduler(database_url, enqueue, declared, clock)
 
 
 async def run_scheduler(settings: Settings, is_leader: Callable[[], bool]) -> None:

@@ -20,9 +20,9 @@ from infra.kafka_admin import ensure_topics
 from infra.settings import Settings
 from streams.backups.backup_directory import slot_name
 from streams.jobs.job import iso
-from streams.jobs.job_topics import BACKUP, job_topic
+from streams.jobs.job_topics import BACKUP, REPORT, job_topic
 from streams.schedules.daily import DAY, Daily
-from streams.schedules.entries import REPORT, JobSpec, ScheduledJob, scheduled_jobs
+from streams.schedules.entries import JobSpec, ScheduledJob, scheduled_jobs
 from streams.schedules.scheduler import RETRY_AFTER, Fired, open_scheduler
 from streams.topics import job_topic_specs
 from tests.e2e.test_cli import cli_env, run_cli
