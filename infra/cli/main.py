@@ -37,7 +37,8 @@ from infra.tokens import TokenError
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
-err_console = Console(stderr=True)
+# soft_wrap: an error is one line however narrow the terminal (CONTRACT: one clear line).
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @click.group()
