@@ -34,6 +34,12 @@ def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+# A spreadsheet opening the CSV runs a cell that starts with one of these as a formula
+# (CSV injection, OWASP): text from users (names, bidder ids) gets a leading apostrophe,
+# which spreadsheets show as text and hide. Numbers are written by us and never guarded.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell_text(value: Cell) -> str:
     if value is None:
         return ""
@@ -41,6 +47,8 @@ def cell_text(value: Cell) -> str:
         return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, str):
+        return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
     return str(value)
 
 
