@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from streams.reports.rendering import cell_text, render
+from streams.reports.rendering import Cell, cell_text, render
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_numbers_and_flags_are_written_as_they_are() -> None:
 
 
 def test_the_same_report_renders_to_the_same_bytes_and_reads_back() -> None:
-    rows = [["=cmd|' /C calc'!A0", Decimal("10.50")], ["ann", None]]
+    rows: list[list[Cell]] = [["=cmd|' /C calc'!A0", Decimal("10.50")], ["ann", None]]
 
     first = render({"b": 1, "a": [2]}, ["bidder", "amount"], rows)
     again = render({"a": [2], "b": 1}, ["bidder", "amount"], rows)
