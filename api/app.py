@@ -8,8 +8,9 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from graphql import GraphQLError
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
@@ -21,6 +22,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api.audit_routes import audit_routes
 from api.certificate_routes import certificate_routes
@@ -29,11 +32,16 @@ from api.dashboard_routes import dashboard_routes
 from api.evidence_routes import evidence_routes
 from api.http_guards import BodySizeLimit, SecurityHeaders, cors_middleware_kwargs
 from api.loaders import Loaders
+from api.operation_rate_limit import enforce_budget
 from api.report_routes import report_routes
 from api.schema import build_schema
 from api.services import DEFAULT_MIN_POSITION_WAIT_S, ApiServices, open_services
 from api.ws_endpoint import token_authenticator, ws_route
 from infra.settings import Settings
+
+if TYPE_CHECKING:  # strawberry's own parameter types, for the override's signature
+    from cross_web import AsyncHTTPRequestAdapter
+    from strawberry.http import GraphQLRequestData
 
 READY_TIMEOUT_S = 2.0
 
@@ -48,6 +56,43 @@ class VeraGraphQL(GraphQL[RequestContext, None]):
         if isinstance(request, Request):
             context.authenticate(request.headers.get("authorization"))
         return context
+
+    async def execute_single(  # noqa: PLR0917 - strawberry's signature
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Queries over HTTP go through the response cache (api/response_cache.py): a kept
+        answer whose rows are all current is served without executing; one computed
+        without errors is kept. The read budget is spent either way."""
+        cache = context.services.response_cache
+        plan = None
+        if cache is not None and context.auth_error is None:
+            plan = cache.plan(
+                request_data.query,
+                request_data.variables,
+                request_data.operation_name,
+                context.actor,
+            )
+        if plan is not None:
+            assert cache is not None
+            data = await cache.lookup(plan)
+            if data is not None:
+                try:
+                    await enforce_budget(context, OperationType.QUERY)
+                except GraphQLError as e:
+                    return ExecutionResult(data=None, errors=[e])
+                return ExecutionResult(data=data, errors=None)
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if plan is not None and cache is not None and not result.errors and not context.stale:
+            cache.keep(plan, result.data, context.loaders.dependencies)
+        return result
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
         """GraphQL over WebSocket: the token comes in connection_init's payload."""

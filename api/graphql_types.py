@@ -188,6 +188,7 @@ class Certificate:
         "the event's envelope); null until a signed checkpoint covers it"
     )
     async def proof(self, info: Info[Any, None]) -> str | None:
+        info.context.loaders.dependencies.forbid()  # the audit log moves without a version
         services = info.context.services
         return await issuance_proof(services.store, services.pool, UUID(str(self.id)))
 
@@ -260,6 +261,7 @@ class Product:
     # the latest AI assessment and this manufacturer's recent sales (api/price_estimates.py).
     @strawberry.field
     async def price_estimate(self, info: Info[Any, None]) -> Money:
+        info.context.loaders.dependencies.forbid()  # other auctions' sales move it
         verification = None
         if self.latest_verification_id is not None:
             verification = await info.context.loaders.verification.load(self.latest_verification_id)

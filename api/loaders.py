@@ -10,6 +10,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from api.read_models import ReadModels, Row
+from api.response_cache import Dependencies
 
 
 def _by_id(
@@ -23,20 +24,14 @@ def _by_id(
 
 
 class Loaders:
-    def __init__(self, read: ReadModels) -> None:
+    def __init__(self, read: ReadModels, dependencies: Dependencies | None = None) -> None:
         self.read = read
-        self.product: DataLoader[str, Row | None] = DataLoader(
-            _by_id(lambda ids: read.rows_by_id("products", ids))
-        )
-        self.auction: DataLoader[str, Row | None] = DataLoader(
-            _by_id(lambda ids: read.rows_by_id("auctions", ids))
-        )
-        self.certificate: DataLoader[str, Row | None] = DataLoader(
-            _by_id(lambda ids: read.rows_by_id("certificates", ids))
-        )
-        self.verification: DataLoader[str, Row | None] = DataLoader(
-            _by_id(lambda ids: read.rows_by_id("verifications", ids))
-        )
+        # The versions of the rows this request read (api/response_cache.py).
+        self.dependencies = dependencies or Dependencies()
+        self.product = self._versioned("products")
+        self.auction = self._versioned("auctions")
+        self.certificate = self._versioned("certificates")
+        self.verification = self._versioned("verifications")
         self.live_auction: DataLoader[str, dict[str, str]] = DataLoader(
             _by_id(read.live_auctions, missing={})
         )
@@ -57,7 +52,21 @@ class Loaders:
             loader = self._bids[first] = DataLoader(load)
         return loader
 
+    def _versioned(self, table: str) -> DataLoader[str, Row | None]:
+        """Rows by id, each noted with its version (absent: 0) for the response cache."""
+
+        async def load(keys: Sequence[str]) -> list[Row | None]:
+            found = await self.read.rows_by_id(table, list(keys))
+            rows = [found.get(key) for key in keys]
+            for key, row in zip(keys, rows, strict=True):
+                self.dependencies.saw(table, key, row)
+            return rows
+
+        return DataLoader(load)
+
     async def _certificates_of_products(self, keys: Sequence[str]) -> list[list[Row]]:
+        # A list no single row version covers (a new certificate leaves the product's row).
+        self.dependencies.forbid()
         rows = await self.read.rows_by_parent("certificates", "product_id", list(keys))
         grouped: dict[str, list[Row]] = {key: [] for key in keys}
         for row in rows:

@@ -93,6 +93,7 @@ class Query(AuditQueries, ContactQueries, ReportQueries):
         manufacturer: str | None = None,
     ) -> ProductConnection:
         size = page_size(first)
+        info.context.loaders.dependencies.forbid()  # a page: no row version covers it
         rows = await info.context.services.read.products_page(
             size,
             after,
@@ -128,6 +129,7 @@ class Query(AuditQueries, ContactQueries, ReportQueries):
         after: str | None = None,
     ) -> AuctionConnection:
         size = page_size(first)
+        info.context.loaders.dependencies.forbid()  # a page: no row version covers it
         rows = await info.context.services.read.auctions_page(
             size, after, None if status is None else status.value
         )

@@ -20,6 +20,7 @@ from api.operation_metrics import batch_observer, operation_histogram
 from api.pipeline_gauges import PipelineGauges
 from api.rate_limit import RateBudgets, RateLimiter
 from api.read_models import ReadModels
+from api.response_cache import ResponseCache
 from commands.bus import CommandBus
 from commands.store import EventStore
 from infra.bootstrap import NotConfigured, build_bus, build_event_store
@@ -51,6 +52,7 @@ class ApiServices:
     limiter: RateLimiter | None = None
     jwt_audience: str | None = None
     min_position_wait_s: float = DEFAULT_MIN_POSITION_WAIT_S
+    response_cache: ResponseCache | None = None
 
 
 @contextlib.asynccontextmanager
@@ -74,6 +76,7 @@ async def open_services(
     await ensure_report_schema(pool)  # reports are listed before any worker wrote one
     redis = Redis.from_url(settings.redis_url)
     store = build_event_store(settings)
+    read = ReadModels(pool, redis)
     hub = LiveHub(settings.redis_url, registry)
     await hub.start()
     try:
@@ -85,7 +88,10 @@ async def open_services(
                 redis=redis,
                 store=store,
                 bus=bus,
-                read=ReadModels(pool, redis),
+                read=read,
+                response_cache=ResponseCache(
+                    pool, read.schema, settings.query_cache_size, registry=registry
+                ),
                 registry=registry,
                 jwt_secret=settings.jwt_secret or load_or_create_secret(settings.data_dir),
                 evidence=EvidenceStore(pool),

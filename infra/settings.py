@@ -52,6 +52,8 @@ class Settings:
     # Korean when installed (the recorded models say whether it ran), "on" refuses to start
     # a scorer without it, "off" never reads it.
     ocr_korean: str = "auto"
+    # Query answers kept per API process (api/response_cache.py); 0 turns the cache off.
+    query_cache_size: int = 10_000
     # Evidence images (POST /evidence): the file's bytes, and width x height.
     evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES
     evidence_max_pixels: int = DEFAULT_EVIDENCE_MAX_PIXELS
@@ -100,6 +102,7 @@ class Settings:
             audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),
             ai_agents=_choice(env, "VERACHAIN_AI_AGENTS", ("on", "off")) == "on",
             ocr_korean=_choice(env, "VERACHAIN_OCR_KOREAN", ("auto", "on", "off")),
+            query_cache_size=_int(env, "VERACHAIN_QUERY_CACHE_SIZE", 10_000),
             evidence_max_bytes=_positive_int(
                 env, "VERACHAIN_EVIDENCE_MAX_BYTES", DEFAULT_EVIDENCE_MAX_BYTES
             ),
@@ -137,6 +140,7 @@ class Settings:
             "VERACHAIN_AUDIT_ORIGIN": self.audit_origin,
             "VERACHAIN_AI_AGENTS": "on" if self.ai_agents else "off",
             "VERACHAIN_OCR_KOREAN": self.ocr_korean,
+            "VERACHAIN_QUERY_CACHE_SIZE": str(self.query_cache_size),
             "VERACHAIN_EVIDENCE_MAX_BYTES": str(self.evidence_max_bytes),
             "VERACHAIN_EVIDENCE_MAX_PIXELS": str(self.evidence_max_pixels),
             "VERACHAIN_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
