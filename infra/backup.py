@@ -29,6 +29,7 @@ from infra.backup_format import (
     file_sha256,
 )
 from infra.bootstrap import NotConfigured
+from infra.durable import sync_directory
 from infra.settings import Settings
 
 Advance = Callable[[int], None]
@@ -150,8 +151,4 @@ def _latest_checkpoint(conn: psycopg.Connection[Any]) -> tuple[CheckpointInfo, s
 def _sync(directory: Path) -> None:
     """Make the files' names durable before the command reports success."""
     with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        sync_directory(directory)

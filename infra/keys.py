@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
+from infra.durable import sync_directory
+
 # File names in VERACHAIN_DATA_DIR.
 AUDIT_LOG_KEY_FILE = "audit-log.ed25519.pem"  # signs the audit log's checkpoints
 CERTIFICATE_ISSUER_KEY_FILE = "certificate-issuer.ed25519.pem"  # signs the credentials
@@ -84,8 +86,4 @@ def _generate() -> Ed25519PrivateKey:
 
 def _sync_directory(directory: Path) -> None:
     """Make the new name durable, so a crash cannot lose a key that already signed."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    sync_directory(directory)

@@ -13,6 +13,8 @@ import re
 import uuid
 from pathlib import Path, PurePosixPath
 
+from infra.durable import sync_directory
+
 REPORTS_DIR = "reports"
 FORMATS = ("csv", "json")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -52,12 +54,7 @@ def write_atomically(data_dir: Path, relative: str, data: bytes) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
-    # The rename itself is durable only once the directory is.
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    sync_directory(path.parent)  # the rename itself is durable only once the directory is
 
 
 def read_verified(data_dir: Path, relative: str, sha256: str) -> bytes:

@@ -50,3 +50,24 @@ def redis_url() -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+def _own_database(tmp_path: Path, name: str) -> Iterator[TestDatabase]:
+    database = provision_test_database(tmp_path / f"embedded-pg-{name}")
+    try:
+        yield database
+    finally:
+        database.drop()
+
+
+@pytest.fixture
+def source_database(tmp_path: Path) -> Iterator[TestDatabase]:
+    """A store of its own, e.g. to back up (the session's holds checkpoints signed with
+    other tests' keys)."""
+    yield from _own_database(tmp_path, "source")
+
+
+@pytest.fixture
+def target_database(tmp_path: Path) -> Iterator[TestDatabase]:
+    """Another, empty store, e.g. to restore into."""
+    yield from _own_database(tmp_path, "target")

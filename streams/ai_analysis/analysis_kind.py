@@ -20,13 +20,9 @@ from infra.settings import Settings
 from streams.ai_analysis.analysis_requests import analysis_job_for
 from streams.ai_analysis.assessor import AIAssessor
 from streams.ai_analysis.evidence_assessment import korean_ocr_enabled
-from streams.jobs.job_queue import JobQueue
-from streams.jobs.job_topics import AI_ANALYSIS, job_topic
+from streams.jobs.event_requester import install_job_requester
+from streams.jobs.job_topics import AI_ANALYSIS
 from streams.jobs.registry import HandlerOpener, JobHandler
-from streams.topics import topic_for_aggregate
-
-BATCH = 500
-BATCH_WINDOW_S = 0.05
 
 
 def analysis_opener(settings: Settings) -> HandlerOpener:
@@ -57,18 +53,13 @@ def analysis_opener(settings: Settings) -> HandlerOpener:
 
 
 def install_analysis_requester(app: faust.App, settings: Settings) -> None:
-    """Subscribe to the product topic beside the projector (Faust commits an offset once
-    every agent of the topic is done with it): each VerificationRequested enqueues a job,
-    acknowledged by the broker before the event's offset can be committed."""
-    # Verifications travel on the product topic (domain/catalog.py).
-    events = app.topic(topic_for_aggregate("Verification"), value_type=bytes, key_type=bytes)
-
-    async def request_analyses(stream: Any) -> AsyncIterator[None]:
-        async with JobQueue(settings) as queue:
-            async for values in stream.take(BATCH, within=BATCH_WINDOW_S):
-                jobs = [job for job in map(analysis_job_for, values) if job is not None]
-                if jobs:
-                    await queue.send_many(job_topic(AI_ANALYSIS), jobs)
-                yield None
-
-    app.agent(events, name="ai_analysis.requester", concurrency=1)(request_analyses)
+    """Each VerificationRequested (on the product topic: domain/catalog.py) enqueues its
+    ai-analysis job."""
+    install_job_requester(
+        app,
+        settings,
+        aggregate="Verification",
+        kind=AI_ANALYSIS,
+        name="ai_analysis.requester",
+        job_for=analysis_job_for,
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from infra.backup import write_backup
 from infra.backup_format import MANIFEST_FILE
+from infra.durable import sync_directory
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,4 @@ def _remove_leftovers(root: Path, current: str) -> None:
 def _sync(directory: Path) -> None:
     """Make the rename durable before the job counts as done."""
     with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        sync_directory(directory)

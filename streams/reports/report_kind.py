@@ -15,15 +15,11 @@ from psycopg_pool import AsyncConnectionPool
 from infra.bootstrap import NotConfigured, build_event_store
 from infra.report_index import ensure_report_schema
 from infra.settings import Settings
-from streams.jobs.job_queue import JobQueue
-from streams.jobs.job_topics import REPORT, job_topic
+from streams.jobs.event_requester import install_job_requester
+from streams.jobs.job_topics import REPORT
 from streams.jobs.registry import HandlerOpener, JobHandler
 from streams.reports.report_job import ReportJob
 from streams.reports.requests import auction_report_job_for
-from streams.topics import topic_for_aggregate
-
-BATCH = 500
-BATCH_WINDOW_S = 0.05
 
 
 def report_opener(settings: Settings) -> HandlerOpener:
@@ -50,19 +46,13 @@ def report_opener(settings: Settings) -> HandlerOpener:
 
 
 def install_report_requester(app: faust.App, settings: Settings) -> None:
-    """Subscribe to the auction topic beside the projector (Faust commits an offset once
-    every agent of the topic is done with it): each AuctionClosed enqueues its auction's
-    report job, acknowledged by the broker before the event's offset can be committed.
-    Cheap per event (bids are skipped without parsing), since every agent on the topic
-    paces the projection."""
-    events = app.topic(topic_for_aggregate("Auction"), value_type=bytes, key_type=bytes)
-
-    async def request_reports(stream: Any) -> AsyncIterator[None]:
-        async with JobQueue(settings) as queue:
-            async for values in stream.take(BATCH, within=BATCH_WINDOW_S):
-                jobs = [job for job in map(auction_report_job_for, values) if job is not None]
-                if jobs:
-                    await queue.send_many(job_topic(REPORT), jobs)
-                yield None
-
-    app.agent(events, name="reports.requester", concurrency=1)(request_reports)
+    """Each AuctionClosed enqueues its auction's report job (bids are skipped without
+    parsing: every agent on the auction topic paces the projection)."""
+    install_job_requester(
+        app,
+        settings,
+        aggregate="Auction",
+        kind=REPORT,
+        name="reports.requester",
+        job_for=auction_report_job_for,
+    )

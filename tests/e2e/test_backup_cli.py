@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from streams.audit_schema import ensure_audit_schema
 from streams.audit_store import AuditStore, StoredCheckpoint
 from tests.e2e.test_cli import cli_env, run_cli
 from tests.integration.rebuild.support import traffic
-from tests.support.database import TestDatabase, provision_test_database
+from tests.support.database import TestDatabase
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
 Row = tuple[int, str, int, str, bytes]
@@ -88,24 +87,6 @@ def _rows(database: TestDatabase) -> list[Row]:
             "FROM verachain_events ORDER BY notification_id"
         ).fetchall()
     return [(int(r[0]), str(r[1]), int(r[2]), str(r[3]), bytes(r[4])) for r in rows]
-
-
-def _databases(tmp_path: Path, name: str) -> Iterator[TestDatabase]:
-    database = provision_test_database(tmp_path / f"embedded-pg-{name}")
-    try:
-        yield database
-    finally:
-        database.drop()
-
-
-@pytest.fixture
-def source_database(tmp_path: Path) -> Iterator[TestDatabase]:
-    yield from _databases(tmp_path, "source")
-
-
-@pytest.fixture
-def target_database(tmp_path: Path) -> Iterator[TestDatabase]:
-    yield from _databases(tmp_path, "target")
 
 
 @pytest.fixture

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
@@ -34,7 +33,7 @@ from streams.schedules.entries import backup_job
 from tests.e2e.test_cli import cli_env, run_cli
 from tests.integration.jobs.conftest import eventually, job_env
 from tests.integration.rebuild.support import traffic
-from tests.support.database import TestDatabase, provision_test_database
+from tests.support.database import TestDatabase
 from tests.support.kafka import KafkaTarget
 
 Spawn = Callable[[list[str], dict[str, str]], None]
@@ -48,25 +47,6 @@ class Source:
     events: int
     last_id: int
     checkpoint_size: int
-
-
-def _provisioned(tmp_path: Path, name: str) -> Iterator[TestDatabase]:
-    database = provision_test_database(tmp_path / f"embedded-pg-{name}")
-    try:
-        yield database
-    finally:
-        database.drop()
-
-
-@pytest.fixture
-def source_database(tmp_path: Path) -> Iterator[TestDatabase]:
-    """A store of its own: the session's holds checkpoints signed with other tests' keys."""
-    yield from _provisioned(tmp_path, "source")
-
-
-@pytest.fixture
-def target_database(tmp_path: Path) -> Iterator[TestDatabase]:
-    yield from _provisioned(tmp_path, "target")
 
 
 async def _no_wait(seconds: float) -> None:
