@@ -124,7 +124,8 @@ async def test_a_requested_verification_is_assessed_and_rescored(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(rescore.communicate(), 25)
+    # Generous: a cold process loads the models and reads every label again (Korean too).
+    out, err = await asyncio.wait_for(rescore.communicate(), 90)
     assert rescore.returncode == 0, (out + err).decode()
     assert b"SAME" in out
 
