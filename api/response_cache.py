@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from graphql import (
 from prometheus_client import CollectorRegistry, Counter
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
+from strawberry.dataloader import DataLoader
 
 from commands.actor import Actor
 
@@ -100,6 +101,11 @@ class ResponseCache:
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._shapes: OrderedDict[str, bool] = OrderedDict()  # query text -> candidate?
         self._statements: dict[tuple[str, ...], sql.Composed] = {}
+        # The version checks of every lookup waiting in the same loop tick share one
+        # statement (under load most do); never cached: each tick reads afresh.
+        self._current: DataLoader[tuple[str, str], int] = DataLoader(
+            self._current_versions, cache=False
+        )
 
     def plan(
         self,
@@ -123,8 +129,10 @@ class ResponseCache:
         if entry is None:
             self.outcomes.labels("miss").inc()
             return None
-        current = await self._versions(entry.rows)
-        if any(current.get((table, row_id), 0) != version for table, row_id, version in entry.rows):
+        current = await self._current.load_many(
+            [(table, row_id) for table, row_id, _ in entry.rows]
+        )
+        if any(now != kept for now, (_, _, kept) in zip(current, entry.rows, strict=True)):
             self._entries.pop(plan.key, None)  # another request may have dropped it meanwhile
             self.outcomes.labels("stale").inc()
             return None
@@ -157,9 +165,10 @@ class ResponseCache:
                 self._shapes.popitem(last=False)
         return known
 
-    async def _versions(self, rows: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
+    async def _current_versions(self, rows: list[tuple[str, str]]) -> list[int]:
+        """The versions of these rows now (an absent row: 0), in one statement."""
         by_table: dict[str, list[str]] = {}
-        for table, row_id, _ in rows:
+        for table, row_id in rows:
             by_table.setdefault(table, []).append(row_id)
         tables = tuple(sorted(by_table))
         statement = self._statements.get(tables)
@@ -168,8 +177,11 @@ class ResponseCache:
         params = [by_table[table] for table in tables]
         async with self.pool.connection() as conn:
             cursor = await conn.execute(statement, params)
-            found = await cursor.fetchall()
-        return {(table, str(row_id)): int(version) for table, row_id, version in found}
+            found = {
+                (table, str(row_id)): int(version)
+                for table, row_id, version in await cursor.fetchall()
+            }
+        return [found.get(row, 0) for row in rows]
 
     def _version_statement(self, tables: tuple[str, ...]) -> sql.Composed:
         parts = [
