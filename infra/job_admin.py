@@ -77,7 +77,7 @@ async def job_status(settings: Settings, kinds: list[str]) -> list[KindStatus]:
     rows = []
     async with _consumer(settings, REQUEUE_GROUP) as requeue:
         for kind in kinds:
-            # Each kind's depth as its own consumers see it (worker or scorer group).
+            # Each kind's depth as its own consumers see it (worker or reactor group).
             async with _consumer(settings, job_group(settings, kind)) as runners:
                 depth, _ = await _unconsumed(runners, job_topic(kind))
                 retries, _ = await _unconsumed(runners, retry_topic(kind))

@@ -41,16 +41,16 @@ class Settings:
     relay_prepare_processes: int | None = None  # None: one per CPU (at most 4; 0 on one CPU)
     relay_metrics_port: int = 9102  # 0: no metrics endpoint
     worker_metrics_port: int = 9103  # 0: no metrics endpoint
-    scorer_metrics_port: int = 9104  # 0: no metrics endpoint
+    reactor_metrics_port: int = 9104  # 0: no metrics endpoint
     worker_group: str | None = None  # Kafka consumer group; default "verachain-projections"
     audit_origin: str = "verachain/audit/v1"  # the checkpoints' origin line and key name
     audit_checkpoint_interval_s: float = 1.0  # at most one signed checkpoint per interval
-    # Whether `verachain dev` starts `verachain scorer` (AI assessment, bid flagging); off
+    # Whether `verachain reactor` runs the AI agents (assessment jobs, bid flagging); off
     # where assessments are recorded by hand.
     ai_agents: bool = True
     # Korean label OCR in AI assessments (tesseract + tesseract-ocr-kor): "auto" reads
     # Korean when installed (the recorded models say whether it ran), "on" refuses to start
-    # a scorer without it, "off" never reads it.
+    # a reactor without it, "off" never reads it.
     ocr_korean: str = "auto"
     # Query answers kept per API process (api/response_cache.py); 0 turns the cache off.
     query_cache_size: int = 10_000
@@ -96,7 +96,7 @@ class Settings:
             ),
             relay_metrics_port=_int(env, "VERACHAIN_RELAY_METRICS_PORT", 9102),
             worker_metrics_port=_int(env, "VERACHAIN_WORKER_METRICS_PORT", 9103),
-            scorer_metrics_port=_int(env, "VERACHAIN_SCORER_METRICS_PORT", 9104),
+            reactor_metrics_port=_int(env, "VERACHAIN_REACTOR_METRICS_PORT", 9104),
             worker_group=env.get("VERACHAIN_WORKER_GROUP") or None,
             audit_origin=env.get("VERACHAIN_AUDIT_ORIGIN") or "verachain/audit/v1",
             audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),

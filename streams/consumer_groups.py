@@ -1,5 +1,6 @@
-"""The Kafka consumer groups of the two stream process kinds, and which group runs which
-job kind (`verachain jobs status` reads a kind's depth from the group that consumes it)."""
+"""The Kafka consumer groups of the two stream process kinds (worker, reactor), and which
+group runs which job kind (`verachain jobs status` reads a kind's depth from the group that
+consumes it)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from infra.settings import Settings
 from streams.jobs.job_topics import AI_ANALYSIS
 
 WORKER_GROUP = "verachain-projections"
-SCORING_GROUP = "verachain-scoring"
-SCORER_JOB_KINDS = frozenset({AI_ANALYSIS})  # streams/jobs/kinds.py scoring_registry
+REACTOR_GROUP = "verachain-reactors"
+REACTOR_JOB_KINDS = frozenset({AI_ANALYSIS})  # streams/jobs/kinds.py reactor_registry
 
 
 def worker_group(settings: Settings) -> str:
@@ -16,12 +17,12 @@ def worker_group(settings: Settings) -> str:
     return settings.worker_group or WORKER_GROUP
 
 
-def scoring_group(settings: Settings) -> str:
-    """`verachain scorer`'s group: beside a configured worker group, if any (tests give
-    each worker a group of its own; the scorer next to it follows)."""
-    return f"{settings.worker_group}-scoring" if settings.worker_group else SCORING_GROUP
+def reactor_group(settings: Settings) -> str:
+    """`verachain reactor`'s group: beside a configured worker group, if any (tests give
+    each worker a group of its own; the reactor next to it follows)."""
+    return f"{settings.worker_group}-reactors" if settings.worker_group else REACTOR_GROUP
 
 
 def job_group(settings: Settings, kind: str) -> str:
     """The group whose agents run jobs of `kind`."""
-    return scoring_group(settings) if kind in SCORER_JOB_KINDS else worker_group(settings)
+    return reactor_group(settings) if kind in REACTOR_JOB_KINDS else worker_group(settings)

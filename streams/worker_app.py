@@ -1,7 +1,7 @@
-"""The Faust app of `verachain worker`: the read-model projection agent, the light job
-agents (streams/jobs/kinds.py), the notifier, the auction timer and the scheduler
-(streams/schedules/). The model-driven agents run in `verachain scorer`
-(streams/scoring_app.py says why).
+"""The Faust app of `verachain worker`: the read-model projection agent (the only agent on
+the event topics), the job agents of the light kinds (streams/jobs/kinds.py), the auction
+timer and the scheduler (streams/schedules/). The agents that react to events with side
+effects run in `verachain reactor` (streams/reactor_app.py says why).
 
 Faust's defaults make a group join take ~30 s against Tansu; the session, heartbeat and
 rebalance timeouts below bring it to a few seconds (FINDINGS.md)."""
@@ -28,11 +28,9 @@ from streams.history_reader import aggregate_history
 from streams.jobs.agents import install_job_agents
 from streams.jobs.job_metrics import JobMetrics
 from streams.jobs.kinds import worker_registry
-from streams.notifications.notifier_agent import install_notifier
 from streams.projection_metrics import ProjectionMetrics
 from streams.projector import Projector
 from streams.redis_projection import RedisProjection
-from streams.reports.report_kind import install_report_requester
 from streams.schedules.scheduler import run_scheduler
 from streams.sql_projection import SqlProjection
 from streams.topics import PROJECTION_DEAD_LETTERS, event_topics
@@ -79,8 +77,6 @@ def create_worker_app(settings: Settings, registry: CollectorRegistry) -> faust.
     # Jobs (streams/jobs/) run in the same app and consumer group: one process kind to
     # deploy, and the group's partitions spread the jobs over the workers like the events.
     install_job_agents(app, settings, worker_registry(settings), JobMetrics(registry))
-    install_notifier(app, settings)
-    install_report_requester(app, settings)  # AuctionClosed -> the auction's report
     return app
 
 

@@ -1,7 +1,7 @@
 """`verachain bench pipeline`: the whole write → Kafka → projection → Redis path.
 
 1. Latency: bids at a fixed rate through the command bus, with the relay, one worker and
-   one scorer running (as `verachain dev` runs them; --no-scorer leaves it out); for each
+   one reactor running (as `verachain dev` runs them; --no-reactor leaves it out); for each
    bid, the time from the command's acknowledgement to its live-update message on Redis
    pub/sub (matched by global position).
 2. Throughput: a fresh worker (a new consumer group) projects the whole backlog; its rate
@@ -40,8 +40,8 @@ TARGET_WORKER_EVENTS_PER_S = 5000.0
 
 
 def start_worker(settings: Settings, group: str, kind: str = "worker") -> subprocess.Popen[bytes]:
-    """A `verachain worker` (or `scorer`, in the group beside `group`) process; its log goes
-    to <data dir>/bench-<group>[-scorer].log."""
+    """A `verachain worker` (or `reactor`, in the group beside `group`) process; its log goes
+    to <data dir>/bench-<group>[-reactor].log."""
     log_path = worker_log_path(settings, group if kind == "worker" else f"{group}-{kind}")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {
@@ -49,11 +49,11 @@ def start_worker(settings: Settings, group: str, kind: str = "worker") -> subpro
         **settings.to_env(),
         "VERACHAIN_WORKER_GROUP": group,
         "VERACHAIN_WORKER_METRICS_PORT": "0",
-        "VERACHAIN_SCORER_METRICS_PORT": "0",
+        "VERACHAIN_REACTOR_METRICS_PORT": "0",
     }
     # A file, not a pipe: nobody reads the child's output while it runs.
     with log_path.open("wb") as log_file:
-        return subprocess.Popen(  # noqa: S603 - worker or scorer, our own module
+        return subprocess.Popen(  # noqa: S603 - worker or reactor, our own module
             [sys.executable, "-m", "infra.cli", kind],
             env=env,
             stdout=log_file,
@@ -198,7 +198,7 @@ async def faust_ceiling_rate(settings: Settings, expected: int) -> float:
 
 
 async def run_pipeline_bench(
-    settings: Settings, rate: float, seconds: float, progress: Progress, *, scorer: bool = True
+    settings: Settings, rate: float, seconds: float, progress: Progress, *, reactor: bool = True
 ) -> dict[str, Any]:
     assert settings.database_url is not None
     assert settings.kafka_bootstrap is not None
@@ -206,9 +206,9 @@ async def run_pipeline_bench(
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
     group = f"bench-{uuid.uuid4().hex[:8]}"
     worker = start_worker(settings, group)
-    # The scorer reads the same topics in its own group: the bids are scored (and maybe
+    # The reactor reads the same topics in its own group: the bids are scored (and maybe
     # flagged) while the projection is timed, as in a real deployment.
-    scoring = start_worker(settings, group, "scorer") if scorer else None
+    reacting = start_worker(settings, group, "reactor") if reactor else None
     try:
         caught_up = partial(wait_for_lag_zero, settings.database_url, 120)
         latency = await measure_latency(settings, rate, seconds, progress, caught_up)
@@ -217,8 +217,8 @@ async def run_pipeline_bench(
         raise TimeoutError(msg) from e
     finally:
         stop_process(worker)
-        if scoring is not None:
-            stop_process(scoring)
+        if reacting is not None:
+            stop_process(reacting)
     # Events, not the head position: ids are not dense (a transaction that lost an optimistic
     # concurrency race burned its ids, and the worker's own agents write beside the bench).
     with psycopg.connect(settings.database_url) as conn:
@@ -251,7 +251,7 @@ async def run_pipeline_bench(
         "benchmark": "pipeline",
         "rate_commands_per_s": rate,
         "seconds": seconds,
-        "scorer_running": scorer,
+        "reactor_running": reactor,
         "acknowledged_bids": len(latency.acked),
         "live_updates_missing": lost,
         "latency_p50_ms": round(end_to_end.percentile_ms(0.50), 2),

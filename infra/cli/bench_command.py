@@ -132,12 +132,12 @@ def bench_audit(as_json: bool, events: int, bid_rate: float, bid_seconds: float)
 @click.option("--rate", default=1000.0, show_default=True, type=click.FloatRange(1, 20_000))
 @click.option("--seconds", default=30.0, show_default=True, type=click.FloatRange(1, 3600))
 @click.option(
-    "--scorer/--no-scorer",
+    "--reactor/--no-reactor",
     default=True,
     show_default=True,
-    help="Run `verachain scorer` beside the worker during the latency phase, as dev does.",
+    help="Run `verachain reactor` beside the worker during the latency phase, as dev does.",
 )
-def bench_pipeline(as_json: bool, rate: float, seconds: float, scorer: bool) -> None:
+def bench_pipeline(as_json: bool, rate: float, seconds: float, reactor: bool) -> None:
     """Ack → live-update latency at a fixed command rate, and one worker's throughput."""
     with (
         bench_database(Settings.from_env()) as (database, origin),
@@ -153,7 +153,7 @@ def bench_pipeline(as_json: bool, rate: float, seconds: float, scorer: bool) -> 
                     rate,
                     seconds,
                     lambda _p, done: progress.update(task, completed=done),
-                    scorer=scorer,
+                    reactor=reactor,
                 )
             )
     summary["postgres"] = origin

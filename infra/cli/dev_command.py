@@ -1,9 +1,10 @@
 """`verachain dev`: everything on one machine, with embedded services when unconfigured.
 
 Finds or starts PostgreSQL, Redis and a Kafka-compatible broker, prepares the schema and
-the topics, runs the relay, a projection worker and (unless VERACHAIN_AI_AGENTS=off) a
-scorer, prints a token per role, drives demo
-traffic, and keeps running until Ctrl-C (or stops after the demo with --once)."""
+the topics, runs the relay, a projection worker and a reactor (notifications, report
+requests and, unless VERACHAIN_AI_AGENTS=off, AI assessment and bid flagging), prints a
+token per role, drives demo traffic, and keeps running until Ctrl-C (or stops after the
+demo with --once)."""
 
 from __future__ import annotations
 
@@ -85,8 +86,7 @@ async def run_processes(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
-    kinds = ["worker", "scorer"] if settings.ai_agents else ["worker"]
-    processes = {kind: start_worker(settings, kind) for kind in kinds}
+    processes = {kind: start_worker(settings, kind) for kind in ("worker", "reactor")}
     api = processes["api"] = start_api(settings)
     children = list(processes.values())
     running = "   ".join(f"[bold]{kind}[/]: pid {p.pid}" for kind, p in processes.items())
@@ -152,14 +152,14 @@ def _answers(url: str) -> bool:
 
 
 def start_worker(settings: Settings, kind: str) -> subprocess.Popen[bytes]:
-    """`verachain worker` or `verachain scorer`, without a metrics port (one machine)."""
+    """`verachain worker` or `verachain reactor`, without a metrics port (one machine)."""
     env = {
         **os.environ,
         **settings.to_env(),
         "VERACHAIN_WORKER_METRICS_PORT": "0",
-        "VERACHAIN_SCORER_METRICS_PORT": "0",
+        "VERACHAIN_REACTOR_METRICS_PORT": "0",
     }
-    return subprocess.Popen([sys.executable, "-m", "infra.cli", kind], env=env)  # noqa: S603 - worker|scorer
+    return subprocess.Popen([sys.executable, "-m", "infra.cli", kind], env=env)  # noqa: S603 - worker|reactor
 
 
 async def wait_for_read_model(

@@ -24,10 +24,10 @@ from infra.cli.dev_command import dev
 from infra.cli.jobs_command import jobs
 from infra.cli.models_command import models
 from infra.cli.projections_command import projections
+from infra.cli.reactor_command import reactor
 from infra.cli.relay_command import relay
 from infra.cli.reports_command import reports
 from infra.cli.rescore_command import rescore_command
-from infra.cli.scorer_command import scorer
 from infra.cli.token_command import token
 from infra.cli.topics_command import topics
 from infra.cli.worker_command import worker
@@ -74,7 +74,7 @@ cli.add_command(reports)
 cli.add_command(projections)
 models.add_command(rescore_command)
 cli.add_command(models)
-cli.add_command(scorer)
+cli.add_command(reactor)
 cli.add_command(worker)
 
 

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 # PP-OCR's Chinese recognition model reads Latin script too: one pass reads both, so every
 # label is read for English and Chinese. Korean (tesseract, eng+kor) is a second pass, run
-# when the scorer has it (VERACHAIN_OCR_KOREAN); the recorded models say whether it ran.
+# when the reactor has it (VERACHAIN_OCR_KOREAN); the recorded models say whether it ran.
 OCR_LANGUAGES = ("en", "zh")
 KOREAN = ("ko",)
 OCR_MODEL_NAME = "label_ocr"
@@ -92,9 +92,9 @@ def ocr_model_ref() -> ModelRef:
 
 
 def korean_ocr_enabled(mode: str) -> bool:
-    """Whether a scorer reads labels for Korean (VERACHAIN_OCR_KOREAN): "off" never; "auto"
+    """Whether a reactor reads labels for Korean (VERACHAIN_OCR_KOREAN): "off" never; "auto"
     when tesseract with Korean data is installed, saying loudly when it is not; "on" raises
-    OcrUnavailable when it is not (the scorer then does not start)."""
+    OcrUnavailable when it is not (the reactor then does not start)."""
     if mode == "off":
         return False
     try:

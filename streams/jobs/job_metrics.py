@@ -1,5 +1,5 @@
 """Prometheus metrics of the job agents, per kind, in a registry the process owns (served by
-`verachain worker` and `verachain scorer` on their metrics ports)."""
+`verachain worker` and `verachain reactor` on their metrics ports)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 (the composition root of jobs).
 
 Two registries because two process kinds run jobs: `verachain worker` (light, I/O-bound
-kinds beside the projection) and `verachain scorer` (the models: CPU-bound, hundreds of
+kinds beside the projection) and `verachain reactor` (the models: CPU-bound, hundreds of
 milliseconds per job, in a consumer group of its own so they never pace the projection).
 
 Idempotency per kind (delivery is at-least-once):
@@ -34,8 +34,9 @@ def worker_registry(settings: Settings) -> JobRegistry:
     return registry
 
 
-def scoring_registry(settings: Settings) -> JobRegistry:
-    """The kinds `verachain scorer` runs."""
+def reactor_registry(settings: Settings) -> JobRegistry:
+    """The kinds `verachain reactor` runs (none when its AI agents are off)."""
     registry = JobRegistry()
-    registry.register(AI_ANALYSIS, analysis_opener(settings))
+    if settings.ai_agents:
+        registry.register(AI_ANALYSIS, analysis_opener(settings))
     return registry

@@ -1,6 +1,6 @@
 """A bidder's e-mail, end to end: set through the API, outbid through the API, and the
-e-mail arrives at a real SMTP server (aiosmtpd) from the relay, the worker's notifier and
-its notification job; after clearing the address, being outbid sends nothing."""
+e-mail arrives at a real SMTP server (aiosmtpd) from the relay, the reactor's notifier and
+the worker's notification job; after clearing the address, being outbid sends nothing."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ async def mailing_api(
     inbox: tuple[Inbox, int],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[RunningApi]:
-    """The API, relay and a worker whose notification jobs mail the inbox."""
+    """The API, relay, a reactor that turns the outbid into a notification and a worker
+    whose notification jobs mail the inbox."""
     workdir = tmp_path_factory.mktemp("outbid-email")
     database: TestDatabase = provision_test_database(workdir)
     try:
@@ -47,6 +48,7 @@ async def mailing_api(
             redis_url,
             kafka,
             workdir,
+            reactor=True,
             smtp_host="127.0.0.1",
             smtp_port=inbox[1],
             smtp_from="auctions@verachain.test",

@@ -77,8 +77,8 @@ def api_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatab
 def api_settings(
     database: TestDatabase, redis_url: str, kafka: KafkaTarget, data: Path
 ) -> Settings:
-    # No scorer runs here: the API tests record AI assessments through the mutation
-    # (tests/integration/scoring runs `verachain scorer`).
+    # No AI agents run here: the API tests record AI assessments through the mutation
+    # (tests/integration/scoring runs `verachain reactor` with them).
     return database.settings(
         relay_metrics_port=0, redis_url=redis_url, jwt_secret=SECRET, data_dir=data
     ).with_kafka(kafka.bootstrap, embedded=kafka.embedded)
@@ -133,20 +133,26 @@ async def serving_with_pipeline(
     redis_url: str,
     kafka: KafkaTarget,
     workdir: Path,
+    *,
+    reactor: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[RunningApi]:
-    """The API, and the relay and a worker process feeding its read models; `overrides`
-    are Settings fields for all three (an SMTP server, say)."""
+    """The API, and the relay and a worker process feeding its read models, and with
+    `reactor` a reactor without AI agents (notifications, report requests); `overrides`
+    are Settings fields for all of them (an SMTP server, say)."""
     settings = replace(api_settings(database, redis_url, kafka, workdir), **overrides)
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop, CollectorRegistry()))
-    worker = WorkerProcess(settings, workdir)
+    processes = [WorkerProcess(settings, workdir)]
+    if reactor:
+        processes.append(WorkerProcess(replace(settings, ai_agents=False), workdir, "reactor"))
     try:
         # minPosition may wait for the worker's start-up and group join (seconds) here.
         async with serving(settings, min_position_wait_s=60) as api:
             yield api
     finally:
-        worker.stop()
+        for process in processes:
+            process.stop()
         stop.set()
         await relay
 

@@ -45,7 +45,7 @@ def job_env(
         VERACHAIN_DATABASE_URL=database.url,
         VERACHAIN_WORKER_GROUP=group,
         VERACHAIN_WORKER_METRICS_PORT="0",
-        VERACHAIN_SCORER_METRICS_PORT="0",
+        VERACHAIN_REACTOR_METRICS_PORT="0",
         PYTHONPATH=REPO_ROOT,
         **FAST_RETRIES,
         **kafka.env(),

@@ -1,5 +1,6 @@
-"""The notification kind through `verachain worker`: real e-mails to a local SMTP server
-(aiosmtpd), the outbox keeping redeliveries from sending twice, events becoming e-mails,
+"""The notification kind through `verachain worker` (sending) and `verachain reactor`
+(events becoming notifications): real e-mails to a local SMTP server (aiosmtpd), the
+outbox keeping redeliveries from sending twice, events becoming e-mails,
 and an unreachable server ending in dead letters."""
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ async def test_notifications_are_mailed_once_and_bids_tell_the_outbid(
             VERACHAIN_SMTP_PORT=str(smtp_port),
             VERACHAIN_SMTP_FROM="auctions@verachain.test",
         )
-        spawn(["infra.cli", "worker"], env)
+        spawn(["infra.cli", "worker"], env)  # sends
+        spawn(["infra.cli", "reactor"], {**env, "VERACHAIN_AI_AGENTS": "off"})  # notifies
         settings = Settings.from_env(env)
 
         # A job enqueued directly: one real e-mail, then a redelivery sends nothing.

@@ -23,8 +23,9 @@ REPO_ROOT = str(Path(__file__).resolve().parents[3])
 class WorkerProcess:
     """One projection worker (a fresh consumer group), its output kept in a log file."""
 
-    def __init__(self, settings: Settings, workdir: Path) -> None:
-        self.log_path = workdir / "worker.log"
+    def __init__(self, settings: Settings, workdir: Path, kind: str = "worker") -> None:
+        """`verachain worker` (or `reactor`) in a consumer group of its own."""
+        self.log_path = workdir / f"{kind}.log"
         env = {
             **os.environ,
             **settings.to_env(),
@@ -35,7 +36,7 @@ class WorkerProcess:
         }
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "infra.cli", "worker"],
+                [sys.executable, "-m", "infra.cli", kind],
                 env=env,
                 cwd=workdir,
                 stdout=log,

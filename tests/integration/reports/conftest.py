@@ -1,6 +1,7 @@
 """The report tests' stack: the relay (in this process), a `verachain worker` process with a
-consumer group the test knows (so it can read the report queue's depth), and the API; plus
-the CLI and reads of the report index."""
+consumer group the test knows (so it can read the report queue's depth), a `verachain
+reactor` beside it (it asks for an auction's report when the auction closes), and the API;
+plus the CLI and reads of the report index."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ class ReportStack:
     settings: Settings  # the worker's, its consumer group included
     env: dict[str, str]  # the worker's environment: the CLI runs with it
     worker: subprocess.Popen[bytes]
-    log_path: Path
+    reactor: subprocess.Popen[bytes]
+    log_path: Path  # both processes' output
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
@@ -68,7 +70,8 @@ class ReportStack:
 
 
 def start_worker(settings: Settings, workdir: Path) -> ReportStack:
-    """`verachain worker` on these settings, a fresh consumer group, its output in a file."""
+    """`verachain worker` and `verachain reactor` (without AI agents) on these settings, a
+    fresh consumer group, their output in a file."""
     settings = replace(settings, worker_group=f"test-reports-{uuid.uuid4().hex[:8]}")
     assert settings.worker_group is not None
     env = {
@@ -80,24 +83,29 @@ def start_worker(settings: Settings, workdir: Path) -> ReportStack:
     }
     log_path = workdir / "worker.log"
     with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "worker"],
-            env=env,
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        worker, reactor = (
+            subprocess.Popen(
+                [sys.executable, "-m", "infra.cli", kind],
+                env={**env, "VERACHAIN_AI_AGENTS": "off"},
+                cwd=workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            for kind in ("worker", "reactor")
         )
-    return ReportStack(settings, env, worker, log_path)
+    return ReportStack(settings, env, worker, reactor, log_path)
 
 
 def stop_worker(stack: ReportStack) -> None:
-    if stack.worker.poll() is None:
-        stack.worker.send_signal(signal.SIGTERM)
+    for process in (stack.worker, stack.reactor):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in (stack.worker, stack.reactor):
         try:
-            stack.worker.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            stack.worker.kill()
-            stack.worker.wait(timeout=10)
+            process.kill()
+            process.wait(timeout=10)
 
 
 @contextlib.asynccontextmanager

@@ -1,4 +1,4 @@
-"""A relay, a `verachain worker` and a `verachain scorer` for the scoring agents' tests
+"""A relay, a `verachain worker` and a `verachain reactor` for the scoring agents' tests
 (fast job retries)."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ async def running_worker(
     spawn: Spawn,  # noqa: F811
     tmp_path: Path,
 ) -> AsyncIterator[dict[str, str]]:
-    """The relay (in this process), a worker and a scorer process; yields their environment."""
+    """The relay (in this process), a worker and a reactor process; yields their environment."""
     stop = asyncio.Event()
     relay_settings = stream_settings(test_database, kafka.bootstrap, embedded=kafka.embedded)
     relay = asyncio.create_task(run_relay(relay_settings, stop, CollectorRegistry()))
@@ -39,7 +39,7 @@ async def running_worker(
         await wait_for_relay_topics(kafka.bootstrap)  # the relay makes the job topics too
         env = job_env(test_database, kafka, group, tmp_path, VERACHAIN_REDIS_URL=redis_url)
         spawn(["infra.cli", "worker"], env)
-        spawn(["infra.cli", "scorer"], env)
+        spawn(["infra.cli", "reactor"], env)
         Settings.from_env(env)  # fail here, not in the worker, on a bad environment
         yield env
     finally:

@@ -1,4 +1,4 @@
-"""`verachain scorer` serves the job metrics of its kinds on VERACHAIN_SCORER_METRICS_PORT:
+"""`verachain reactor` serves the job metrics of its kinds on VERACHAIN_REACTOR_METRICS_PORT:
 an ai-analysis job that cannot succeed shows as two retries, then dead."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def job_samples(port: int) -> dict[str, float] | None:
     }
 
 
-async def test_the_scorer_counts_its_jobs_on_its_metrics_port(
+async def test_the_reactor_counts_its_jobs_on_its_metrics_port(
     test_database: TestDatabase,
     kafka: KafkaTarget,
     redis_url: str,
@@ -46,8 +46,8 @@ async def test_the_scorer_counts_its_jobs_on_its_metrics_port(
     await create_topics(kafka.bootstrap, 3)
     port = free_port()
     env = job_env(test_database, kafka, group, tmp_path, VERACHAIN_REDIS_URL=redis_url)
-    env["VERACHAIN_SCORER_METRICS_PORT"] = str(port)
-    spawn(["infra.cli", "scorer"], env)
+    env["VERACHAIN_REACTOR_METRICS_PORT"] = str(port)
+    spawn(["infra.cli", "reactor"], env)
     async with JobQueue(Settings.from_env(env)) as queue:
         await queue.enqueue(AI_ANALYSIS, {})  # no verification id: fails on every attempt
 
@@ -55,7 +55,7 @@ async def test_the_scorer_counts_its_jobs_on_its_metrics_port(
         samples = await asyncio.to_thread(job_samples, port)
         return samples if samples and samples.get("verachain_job_runs_total/dead") else None
 
-    samples = await eventually(dead, "the dead ai-analysis job on the scorer's metrics", 120)
+    samples = await eventually(dead, "the dead ai-analysis job on the reactor's metrics", 120)
     assert samples["verachain_job_runs_total/dead"] == 1
     assert samples["verachain_job_runs_total/retried"] == 2
     assert samples["verachain_job_run_seconds_count/"] == 3
