@@ -42,6 +42,9 @@ class Settings:
     relay_metrics_port: int = 9102  # 0: no metrics endpoint
     worker_metrics_port: int = 9103  # 0: no metrics endpoint
     reactor_metrics_port: int = 9104  # 0: no metrics endpoint
+    # The reactor's scheduling niceness (0-19). Where it shares cores with the read path
+    # (`verachain dev`: 10), reactions yield to the projection, not the other way round.
+    reactor_niceness: int = 0
     worker_group: str | None = None  # Kafka consumer group; default "verachain-projections"
     audit_origin: str = "verachain/audit/v1"  # the checkpoints' origin line and key name
     audit_checkpoint_interval_s: float = 1.0  # at most one signed checkpoint per interval
@@ -97,6 +100,7 @@ class Settings:
             relay_metrics_port=_int(env, "VERACHAIN_RELAY_METRICS_PORT", 9102),
             worker_metrics_port=_int(env, "VERACHAIN_WORKER_METRICS_PORT", 9103),
             reactor_metrics_port=_int(env, "VERACHAIN_REACTOR_METRICS_PORT", 9104),
+            reactor_niceness=_niceness(env, "VERACHAIN_REACTOR_NICENESS"),
             worker_group=env.get("VERACHAIN_WORKER_GROUP") or None,
             audit_origin=env.get("VERACHAIN_AUDIT_ORIGIN") or "verachain/audit/v1",
             audit_checkpoint_interval_s=_float(env, "VERACHAIN_AUDIT_CHECKPOINT_INTERVAL_S", 1.0),
@@ -213,3 +217,10 @@ def _time_of_day(env: Mapping[str, str], name: str, default: time) -> time:
     if match is None:
         raise SettingsError(f"{name} must be HH:MM (24-hour, UTC), got {raw!r}")
     return time(int(match[1]), int(match[2]))
+
+
+def _niceness(env: Mapping[str, str], name: str) -> int:
+    value = _int(env, name, 0)
+    if not 0 <= value <= 19:
+        raise SettingsError(f"{name} must be between 0 and 19, got {value}")
+    return value

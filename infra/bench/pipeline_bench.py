@@ -50,6 +50,8 @@ def start_worker(settings: Settings, group: str, kind: str = "worker") -> subpro
         "VERACHAIN_WORKER_GROUP": group,
         "VERACHAIN_WORKER_METRICS_PORT": "0",
         "VERACHAIN_REACTOR_METRICS_PORT": "0",
+        # As `verachain dev` runs it: reactions yield the shared cores to the read path.
+        "VERACHAIN_REACTOR_NICENESS": os.environ.get("VERACHAIN_REACTOR_NICENESS", "10"),
     }
     # A file, not a pipe: nobody reads the child's output while it runs.
     with log_path.open("wb") as log_file:

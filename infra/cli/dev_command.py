@@ -152,12 +152,14 @@ def _answers(url: str) -> bool:
 
 
 def start_worker(settings: Settings, kind: str) -> subprocess.Popen[bytes]:
-    """`verachain worker` or `verachain reactor`, without a metrics port (one machine)."""
+    """`verachain worker` or `verachain reactor`, without a metrics port (one machine); the
+    reactor yields the shared cores to the read path (VERACHAIN_REACTOR_NICENESS)."""
     env = {
         **os.environ,
         **settings.to_env(),
         "VERACHAIN_WORKER_METRICS_PORT": "0",
         "VERACHAIN_REACTOR_METRICS_PORT": "0",
+        "VERACHAIN_REACTOR_NICENESS": os.environ.get("VERACHAIN_REACTOR_NICENESS", "10"),
     }
     return subprocess.Popen([sys.executable, "-m", "infra.cli", kind], env=env)  # noqa: S603 - worker|reactor
 

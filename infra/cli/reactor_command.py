@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 import faust
 from prometheus_client import CollectorRegistry, start_http_server
@@ -20,7 +22,10 @@ def reactor(ctx: click.Context) -> None:
     load, and they never hold the projection back."""
     start_service_process("reactor", verbose=bool(ctx.obj and ctx.obj.get("verbose")))
     settings = Settings.from_env()
+    if settings.reactor_niceness:
+        os.nice(settings.reactor_niceness)  # before any thread: every thread inherits it
     registry = CollectorRegistry()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust makes only its own subdir
     app = create_reactor_app(settings, registry)
     if settings.reactor_metrics_port:
         start_http_server(settings.reactor_metrics_port, addr="127.0.0.1", registry=registry)

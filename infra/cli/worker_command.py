@@ -19,6 +19,7 @@ def worker(ctx: click.Context) -> None:
     start_service_process("worker", verbose=bool(ctx.obj and ctx.obj.get("verbose")))
     settings = Settings.from_env()
     registry = CollectorRegistry()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust makes only its own subdir
     app = create_worker_app(settings, registry)
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr="127.0.0.1", registry=registry)
