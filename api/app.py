@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -69,28 +70,32 @@ class VeraGraphQL(GraphQL[RequestContext, None]):
         """Queries over HTTP go through the response cache (api/response_cache.py): a kept
         answer whose rows are all current is served without executing; one computed
         without errors is kept. The read budget is spent either way."""
-        cache = context.services.response_cache
-        plan = None
-        if cache is not None and context.auth_error is None:
-            plan = cache.plan(
-                request_data.query,
-                request_data.variables,
-                request_data.operation_name,
-                context.actor,
-            )
-        if plan is not None:
-            assert cache is not None
-            data = await cache.lookup(plan)
-            if data is not None:
-                try:
-                    await enforce_budget(context, OperationType.QUERY)
-                except GraphQLError as e:
-                    return ExecutionResult(data=None, errors=[e])
-                return ExecutionResult(data=data, errors=None)
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
+        execute = functools.partial(
+            super().execute_single,
+            request,
+            request_adapter,
+            sub_response,
+            context,
+            root_value,
+            request_data,
         )
-        if plan is not None and cache is not None and not result.errors and not context.stale:
+        cache = context.services.response_cache
+        if cache is None or context.auth_error is not None:
+            return await execute()
+        plan = cache.plan(
+            request_data.query, request_data.variables, request_data.operation_name, context.actor
+        )
+        if plan is None:
+            return await execute()
+        data = await cache.lookup(plan)
+        if data is not None:
+            try:
+                await enforce_budget(context, OperationType.QUERY)
+            except GraphQLError as e:
+                return ExecutionResult(data=None, errors=[e])
+            return ExecutionResult(data=data, errors=None)
+        result = await execute()
+        if not result.errors and not context.stale:
             cache.keep(plan, result.data, context.loaders.dependencies)
         return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -52,3 +53,17 @@ def dev_services(base: Settings) -> Iterator[DevServices]:
             settings = settings.with_kafka(broker.bootstrap, embedded=True)
             origins["Kafka"] = f"embedded Tansu on {broker.bootstrap} (memory only)"
         yield DevServices(settings, origins)
+
+
+def one_machine_env(settings: Settings) -> dict[str, str]:
+    """The environment of a worker or reactor that shares the machine with the rest (dev,
+    the pipeline bench): no metrics ports to collide on, and the reactor at niceness 10 so
+    reactions yield the shared cores to the read path (unless VERACHAIN_REACTOR_NICENESS
+    says otherwise)."""
+    return {
+        **os.environ,
+        **settings.to_env(),
+        "VERACHAIN_WORKER_METRICS_PORT": "0",
+        "VERACHAIN_REACTOR_METRICS_PORT": "0",
+        "VERACHAIN_REACTOR_NICENESS": os.environ.get("VERACHAIN_REACTOR_NICENESS", "10"),
+    }

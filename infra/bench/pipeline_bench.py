@@ -29,6 +29,7 @@ from prometheus_client import CollectorRegistry
 from psycopg import sql
 
 from infra.bench.live_latency import Progress, measure_latency
+from infra.dev_stack import one_machine_env
 from infra.read_model_status import read_model_lag
 from infra.relay_runner import run_relay
 from infra.settings import Settings
@@ -44,15 +45,7 @@ def start_worker(settings: Settings, group: str, kind: str = "worker") -> subpro
     to <data dir>/bench-<group>[-reactor].log."""
     log_path = worker_log_path(settings, group if kind == "worker" else f"{group}-{kind}")
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        **settings.to_env(),
-        "VERACHAIN_WORKER_GROUP": group,
-        "VERACHAIN_WORKER_METRICS_PORT": "0",
-        "VERACHAIN_REACTOR_METRICS_PORT": "0",
-        # As `verachain dev` runs it: reactions yield the shared cores to the read path.
-        "VERACHAIN_REACTOR_NICENESS": os.environ.get("VERACHAIN_REACTOR_NICENESS", "10"),
-    }
+    env = {**one_machine_env(settings), "VERACHAIN_WORKER_GROUP": group}  # as dev runs it
     # A file, not a pipe: nobody reads the child's output while it runs.
     with log_path.open("wb") as log_file:
         return subprocess.Popen(  # noqa: S603 - worker or reactor, our own module

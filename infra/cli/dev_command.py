@@ -28,7 +28,7 @@ from infra.audit_runner import checkpoint_signer
 from infra.bootstrap import init_database
 from infra.cli.demo_command import drive_demo, print_report
 from infra.cli.topics_command import create_topics
-from infra.dev_stack import dev_services
+from infra.dev_stack import dev_services, one_machine_env
 from infra.read_model_status import read_model_lag
 from infra.relay_runner import run_relay
 from infra.settings import Settings
@@ -154,13 +154,7 @@ def _answers(url: str) -> bool:
 def start_worker(settings: Settings, kind: str) -> subprocess.Popen[bytes]:
     """`verachain worker` or `verachain reactor`, without a metrics port (one machine); the
     reactor yields the shared cores to the read path (VERACHAIN_REACTOR_NICENESS)."""
-    env = {
-        **os.environ,
-        **settings.to_env(),
-        "VERACHAIN_WORKER_METRICS_PORT": "0",
-        "VERACHAIN_REACTOR_METRICS_PORT": "0",
-        "VERACHAIN_REACTOR_NICENESS": os.environ.get("VERACHAIN_REACTOR_NICENESS", "10"),
-    }
+    env = one_machine_env(settings)
     return subprocess.Popen([sys.executable, "-m", "infra.cli", kind], env=env)  # noqa: S603 - worker|reactor
 
 
